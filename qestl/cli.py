@@ -1,0 +1,93 @@
+"""The ``qestl`` console command."""
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _summarise(data, name):
+    """Text summary of one nucleus' measured cross sections."""
+    from qestl.datasets import cut_low_excitation
+
+    kept = cut_low_excitation(data)
+    lines = [
+        f"{name}: {len(data)} points, {data['dataset'].nunique()} datasets, "
+        f"{data['spectrum'].nunique()} spectra",
+        f"  E     {data['E'].min():.3f} - {data['E'].max():.3f} GeV",
+        f"  theta {data['theta'].min():.1f} - {data['theta'].max():.1f} deg",
+        f"  omega {data['omega'].min():.4f} - {data['omega'].max():.3f} GeV",
+        f"  low-excitation cut (E_x < 26.5 MeV) removes {len(data) - len(kept)} points, "
+        f"keeps {len(kept)}",
+        "",
+        f"  {'dataset':<26}{'points':>7}{'spectra':>9}{'norm. unc.':>12}",
+    ]
+    groups = data.groupby("dataset", sort=True)
+    for dataset, part in groups:
+        lines.append(
+            f"  {dataset:<26}{len(part):>7}{part['spectrum'].nunique():>9}"
+            f"{100 * part['norm_uncertainty'].iloc[0]:>11.1f}%"
+        )
+    return "\n".join(lines)
+
+
+def _run_data(args):
+    from qestl.datasets import load_qes
+    from qestl.plotting import plot_spectra
+
+    try:
+        data = load_qes(args.target, data_home=args.data_home)
+    except FileNotFoundError as error:
+        print(f"qestl: {error}", file=sys.stderr)
+        return 2
+    name = data.attrs["target"]
+    print(_summarise(data, name))
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+    figure = output / f"spectra_{name}.png"
+    plot_spectra(data, max_panels=args.panels).savefig(figure, dpi=120)
+    print(f"\nfigure: {figure}")
+    return 0
+
+
+def build_parser():
+    """The argument parser of the ``qestl`` command."""
+    parser = argparse.ArgumentParser(
+        prog="qestl", description="Lepton-nucleus scattering with scikit-learn estimators."
+    )
+    commands = parser.add_subparsers(dest="command")
+    data = commands.add_parser("data", help="summarise and plot measured cross sections")
+    data.add_argument("--target", default="12C", help="nucleus, e.g. 12C, 16O, Fe (default 12C)")
+    data.add_argument(
+        "--data-home", default=None, help="folder of archive files (else QESTL_DATA, cache)"
+    )
+    data.add_argument("--output", default="qestl-output", help="folder for figures")
+    data.add_argument("--panels", type=int, default=12, help="number of spectra to plot")
+    data.set_defaults(run=_run_data)
+    return parser
+
+
+def main(argv=None):
+    """Run the ``qestl`` command; without a sub-command it runs ``qestl data``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status.
+    """
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["data", *argv]
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Input features of the cross-section networks, as a scikit-learn transformer."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from qestl import kinematics
+from qestl.validation import check_kinematics
+
+__all__ = ["KinematicFeatures"]
+
+
+class KinematicFeatures(TransformerMixin, BaseEstimator):
+    """Map (E, theta, omega) to the features the papers' networks read.
+
+    Default output: (E, omega, theta, cos theta, Q2), the inputs of Kowal et
+    al. (PRC 110, 025501) and Graczyk et al. (PRL 135, 052502). Options add
+    the peak positions omega_QE and omega_Delta and the target's Z, A, the
+    extra inputs of the multi-nucleus network of Al Hammal et al. (PRC 107,
+    065501).
+
+    Parameters
+    ----------
+    peaks : bool, default False
+        Add omega_QE and omega_Delta [GeV] (:func:`qestl.kinematics.omega_qe`,
+        :func:`qestl.kinematics.omega_delta`).
+    nucleus : bool, default False
+        Pass the input columns Z and A through (DataFrame columns by name,
+        array columns 4 and 5).
+    standardize : bool, default True
+        Centre each feature and scale it to unit variance on the fitted data.
+        The papers' carbon nets read raw features; standardised ones train
+        faster and transfer the same way.
+
+    Attributes
+    ----------
+    scaler_ : sklearn.preprocessing.StandardScaler or None
+        The fitted scaler when ``standardize``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 90.0, 0.5], [2.0, 30.0, 0.4]])
+    >>> KinematicFeatures(standardize=False).fit_transform(X)[0].round(3).tolist()
+    [1.0, 0.5, 90.0, 0.0, 1.0]
+    """
+
+    def __init__(self, peaks=False, nucleus=False, standardize=True):
+        self.peaks = peaks
+        self.nucleus = nucleus
+        self.standardize = standardize
+
+    def _raw_features(self, X):
+        kin = check_kinematics(X)
+        energy, theta, omega = kin.T
+        columns = [
+            energy,
+            omega,
+            theta,
+            np.cos(np.deg2rad(theta)),
+            kinematics.q2_electron(energy, theta, omega),
+        ]
+        if self.peaks:
+            columns += [kinematics.omega_qe(energy, theta), kinematics.omega_delta(energy, theta)]
+        if self.nucleus:
+            columns += list(self._nucleus_columns(X).T)
+        return np.column_stack(columns)
+
+    @staticmethod
+    def _nucleus_columns(X):
+        if hasattr(X, "columns"):
+            missing = [c for c in ("Z", "A") if c not in X.columns]
+            if missing:
+                raise ValueError(f"nucleus=True needs the columns Z and A; X lacks {missing}")
+            return X[["Z", "A"]].to_numpy(dtype=float)
+        array = np.asarray(X, dtype=float)
+        if array.ndim != 2 or array.shape[1] < 5:
+            raise ValueError("nucleus=True needs X columns (E, theta, omega, Z, A)")
+        return array[:, 3:5]
+
+    def fit(self, X, y=None):
+        """Learn the standardisation of the features.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array_like of shape (n, 3) (or (n, 5) with Z, A)
+            Beam energy [GeV], scattering angle [deg], energy transfer [GeV].
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        validate_data(self, X, reset=True, skip_check_array=True)
+        features = self._raw_features(X)
+        self.scaler_ = StandardScaler().fit(features) if self.standardize else None
+        return self
+
+    def transform(self, X):
+        """Compute the features.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array_like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        ndarray of shape (n, n_features)
+            Columns named by :meth:`get_feature_names_out`.
+        """
+        check_is_fitted(self, "scaler_")
+        validate_data(self, X, reset=False, skip_check_array=True)
+        features = self._raw_features(X)
+        return self.scaler_.transform(features) if self.scaler_ is not None else features
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features.
+
+        Parameters
+        ----------
+        input_features : ignored
+
+        Returns
+        -------
+        ndarray of str
+        """
+        names = ["E", "omega", "theta", "cos_theta", "Q2"]
+        if self.peaks:
+            names += ["omega_QE", "omega_Delta"]
+        if self.nucleus:
+            names += ["Z", "A"]
+        return np.asarray(names, dtype=object)

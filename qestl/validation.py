@@ -1,0 +1,162 @@
+"""Input checks shared by every qestl estimator.
+
+Bad rows are never dropped silently: each check raises a ``ValueError`` that
+says which input, how many rows and the first offending index (the DataFrame
+index label when a DataFrame was given, else the position).
+"""
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["KINEMATIC_COLUMNS", "check_kinematics", "check_fit_inputs", "as_column"]
+
+#: Input columns of the electron-scattering estimators, in array order.
+KINEMATIC_COLUMNS = ("E", "theta", "omega")
+
+
+def _labels(obj, n):
+    if isinstance(obj, pd.DataFrame | pd.Series):
+        return obj.index
+    return pd.RangeIndex(n)
+
+
+def _raise_rows(name, bad, labels, condition):
+    rows = np.flatnonzero(bad)
+    first = labels[rows[0]]
+    first = first.item() if isinstance(first, np.generic) else first
+    raise ValueError(
+        f"{name}: {rows.size} row{'s' if rows.size != 1 else ''} with {condition} "
+        f"(first at index {first!r})"
+    )
+
+
+def as_column(values, name, n_rows=None, labels=None):
+    """Convert per-point values to a float vector, checking length and finiteness.
+
+    Parameters
+    ----------
+    values : array_like of shape (n,) or (n, 1)
+    name : str
+        Name used in error messages.
+    n_rows : int, optional
+        Required length.
+    labels : index, optional
+        Row labels for error messages.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+    """
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one value per row, got shape {array.shape}")
+    if n_rows is not None and array.shape[0] != n_rows:
+        raise ValueError(f"{name} has {array.shape[0]} rows but X has {n_rows}")
+    labels = _labels(values, array.shape[0]) if labels is None else labels
+    bad = ~np.isfinite(array)
+    if bad.any():
+        _raise_rows(name, bad, labels, "NaN or infinite values")
+    return array
+
+
+def check_kinematics(X, columns=KINEMATIC_COLUMNS):
+    """Validate electron-scattering kinematics and return them as a float array.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or array_like of shape (n, 3)
+        Beam energy E [GeV], scattering angle theta [deg], energy transfer
+        omega [GeV]: DataFrame columns by name (other columns are ignored),
+        array columns in that order.
+    columns : tuple of str
+        Names of the three columns.
+
+    Returns
+    -------
+    ndarray of shape (n, 3), float64
+        Columns (E, theta, omega).
+
+    Raises
+    ------
+    ValueError
+        For a wrong shape or missing column, NaN or infinite values, E <= 0,
+        omega >= E, or theta outside (0, 180) degrees.
+
+    Examples
+    --------
+    >>> check_kinematics([[1.0, 30.0, 1.2]])
+    Traceback (most recent call last):
+    ...
+    ValueError: X: 1 row with omega >= E (first at index 0)
+    """
+    if isinstance(X, pd.DataFrame):
+        missing = [c for c in columns if c not in X.columns]
+        if missing:
+            raise ValueError(f"X lacks the columns {missing}; it needs {list(columns)}")
+        array = X[list(columns)].to_numpy(dtype=float)
+    else:
+        array = np.asarray(X, dtype=float)
+        if array.ndim != 2 or array.shape[1] != len(columns):
+            raise ValueError(
+                f"X must have shape (n_samples, {len(columns)}) with columns "
+                f"{list(columns)}, got shape {array.shape}"
+            )
+    if array.shape[0] == 0:
+        raise ValueError("X has no rows")
+    labels = _labels(X, array.shape[0])
+    finite = np.isfinite(array).all(axis=1)
+    if not finite.all():
+        _raise_rows("X", ~finite, labels, "NaN or infinite values")
+    energy, theta, omega = array.T
+    checks = [
+        (energy <= 0.0, "E <= 0"),
+        (omega >= energy, "omega >= E"),
+        ((theta <= 0.0) | (theta >= 180.0), "theta outside (0, 180) degrees"),
+    ]
+    for bad, condition in checks:
+        if bad.any():
+            _raise_rows("X", bad, labels, condition)
+    return array
+
+
+def check_fit_inputs(X, y, sigma=None, dataset=None):
+    """Validate everything a cross-section fit receives.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or array_like of shape (n, 3)
+        Kinematics, see :func:`check_kinematics`.
+    y : array_like of shape (n,)
+        Measured cross sections [nb/(sr GeV)]; negative values are valid data.
+    sigma : array_like of shape (n,), optional
+        Point-to-point uncertainties [nb/(sr GeV)], all > 0.
+    dataset : array_like of shape (n,), optional
+        Normalization-set label of each point (any hashable values).
+
+    Returns
+    -------
+    X : ndarray of shape (n, 3)
+    y : ndarray of shape (n,)
+    sigma : ndarray of shape (n,) or None
+    dataset : ndarray of shape (n,) or None
+    """
+    array = check_kinematics(X)
+    n = array.shape[0]
+    y = as_column(y, "y", n)
+    if sigma is not None:
+        sigma = as_column(sigma, "sigma", n)
+        bad = sigma <= 0.0
+        if bad.any():
+            _raise_rows("sigma", bad, _labels(X, n), "sigma <= 0")
+    if dataset is not None:
+        dataset = np.asarray(dataset)
+        if dataset.ndim != 1 or dataset.shape[0] != n:
+            raise ValueError(
+                f"dataset must have {n} labels, one per row of X, got shape {dataset.shape}"
+            )
+        missing = pd.isna(dataset)
+        if missing.any():
+            _raise_rows("dataset", missing, _labels(X, n), "a missing label")
+    return array, y, sigma, dataset
