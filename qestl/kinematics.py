@@ -9,7 +9,7 @@ they map (E_nu, E_mu, theta_mu) into [-1, 1] and are inverted exactly here.
 
 import numpy as np
 
-from qestl.constants import ATOMIC_MASS_UNIT, M_DELTA, M_MUON, M_NUCLEON
+from qestl.constants import ALPHA_KOWAL, ATOMIC_MASS_UNIT, M_DELTA, M_MUON, M_NUCLEON
 
 __all__ = [
     "q2_electron",
@@ -21,6 +21,7 @@ __all__ = [
     "q2_neutrino",
     "w_neutrino",
     "excitation_energy",
+    "mott_like_scale",
     "enu_to_proxy",
     "proxy_to_enu",
     "emu_to_proxy",
@@ -234,6 +235,43 @@ def excitation_energy(E, theta, omega, A):
     """
     mass_a = np.asarray(A, dtype=float) * ATOMIC_MASS_UNIT
     return np.asarray(omega, dtype=float) - q3_electron(E, theta, omega) ** 2 / (2.0 * mass_a)
+
+
+def mott_like_scale(E, theta, A=12):
+    """The output scale S_A of the cross-section networks (Kowal et al., PRC 110, 025501).
+
+    S_A = (A / 12) * 1e9 * alpha^2 cos(theta/2) / (4 E^3 sin^4(theta/2)) with
+    alpha = 1/137, i.e. the Mott cross section divided by E cos(theta/2); the
+    networks predict sigma = sigmoid(output) * S_A.
+
+    Parameters
+    ----------
+    E : array_like
+        Beam energy [GeV].
+    theta : array_like
+        Scattering angle [degrees].
+    A : float, default 12
+        Mass number; the scale grows as A / 12.
+
+    Returns
+    -------
+    ndarray
+        S_A [nb/(sr GeV)].
+
+    Examples
+    --------
+    >>> round(float(mott_like_scale(1.0, 60.0)))  # 1e9 / 137^2 * cos(30 deg) / (4 * 0.5^4)
+    184565
+    """
+    E = np.asarray(E, dtype=float)
+    half = np.deg2rad(np.asarray(theta, dtype=float)) / 2.0
+    return (
+        (np.asarray(A, dtype=float) / 12.0)
+        * 1e9
+        * ALPHA_KOWAL**2
+        * np.cos(half)
+        / (4.0 * E**3 * np.sin(half) ** 4)
+    )
 
 
 def q2_neutrino(E_nu, E_mu, theta, muon_mass=M_MUON):

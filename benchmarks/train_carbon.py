@@ -1,0 +1,143 @@
+"""Train the shipped carbon model (Kowal et al. protocol) and write its model card.
+
+Real carbon data (QESTL_DATA), low-excitation cut, a random 10 % of the points
+held out; the model, its config and MODEL_CARD.md land in
+qestl/pretrained/carbon/, the figures of merit also in
+benchmarks/results/carbon_model.{md,json}.
+
+    QESTL_DATA=../shared/data/qes python benchmarks/train_carbon.py [--epochs N] [--members M]
+"""
+
+import argparse
+import json
+import platform
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch.callbacks import LRScheduler
+from torch.optim.lr_scheduler import CosineAnnealingLR
+
+from qestl import CrossSectionRegressor
+from qestl.datasets import cut_low_excitation, load_qes, split_data
+from qestl.metrics import reduced_chi2
+
+ROOT = Path(__file__).resolve().parents[1]
+COLS = ["E", "theta", "omega"]
+
+
+def figures(model, part, norm_by_dataset):
+    """chi2/N of ``part`` three ways, member chi2/N, and the median relative uncertainty."""
+    members = model.predict_members(part[COLS])
+    mean, std = members.mean(0), members.std(0)
+    fitted = part["dataset"].map(norm_by_dataset).to_numpy()
+    member_chi2 = [reduced_chi2(part["xsec"], m * fitted, part["error"]) for m in members]
+    return {
+        "n_points": len(part),
+        "chi2_per_point_fitted_norm": reduced_chi2(
+            part["xsec"], mean, part["error"], dataset=part["dataset"], normalization=fitted
+        ),
+        "chi2_per_point_profiled_norm": reduced_chi2(
+            part["xsec"],
+            mean,
+            part["error"],
+            dataset=part["dataset"],
+            norm_uncertainty=part["norm_uncertainty"],
+        ),
+        "chi2_per_point_no_norm": reduced_chi2(part["xsec"], mean, part["error"]),
+        "member_chi2_per_point_median": float(np.median(member_chi2)),
+        "median_relative_uncertainty": float(np.median(std / np.abs(mean))),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=1500)
+    parser.add_argument("--members", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--output", default=str(ROOT / "qestl" / "pretrained" / "carbon"))
+    args = parser.parse_args()
+
+    data = cut_low_excitation(load_qes("12C"))
+    train, test = split_data(data, 0.9, random_state=args.seed)
+    deltas = dict(zip(data["dataset"], data["norm_uncertainty"], strict=False))
+    model = CrossSectionRegressor(
+        n_estimators=args.members,
+        max_epochs=args.epochs,
+        norm_uncertainty=deltas,
+        random_state=args.seed,
+        callbacks=[("lr_schedule", LRScheduler(CosineAnnealingLR, T_max=args.epochs))],
+    )
+    start = time.perf_counter()
+    model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
+    wall = time.perf_counter() - start
+    norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        "device": "cpu",
+        "settings": {
+            **{k: v for k, v in model.get_params().items() if k != "callbacks"},
+            "hidden_layers": list(model.hidden_layers),
+            "lr_schedule": "cosine",
+            "seed": args.seed,
+        },
+        "data": {
+            "target": "12C",
+            "file": "eQE_12C.dat (QES archive, 2012 snapshot)",
+            "cut": "E_x = omega - |q|^2/(2 M_A) >= 26.5 MeV",
+            "points_after_cut": len(data),
+            "train": len(train),
+            "test": len(test),
+            "split": "random 10 % of points held out (per point)",
+        },
+        "wall_time_s": wall,
+        "train": figures(model, train, norm),
+        "test": figures(model, test, norm),
+        "normalizations": {k: float(v) for k, v in norm.items()},
+        "best_epoch_median": float(np.median(model.best_epoch_)),
+    }
+    out = Path(args.output)
+    model.save(out)
+    (out / "model_card.json").write_text(json.dumps(result, indent=2) + "\n")
+    results = ROOT / "benchmarks" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "carbon_model.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = [
+        "# Shipped carbon model (qestl/pretrained/carbon)",
+        "",
+        f"Date {result['date']}; machine {result['machine']}; wall time {wall / 60:.1f} min.",
+        "",
+        f"Data: {result['data']['file']}, cut {result['data']['cut']}: "
+        f"{len(data)} points; {len(train)} train, {len(test)} test (random 10 % per point, "
+        f"seed {args.seed}).",
+        "",
+        f"Settings: {args.members} members, hidden {list(model.hidden_layers)}, "
+        f"{args.epochs} epochs, batch {model.batch_size}, AdamW lr {model.lr} (cosine), "
+        f"warm-up {model.norm_warmup} epochs, per-member validation 10 %.",
+        "",
+        "| part | N | chi2/N (fitted N_k) | chi2/N (N_k profiled) | chi2/N (N=1) | "
+        "member chi2/N (median) | median rel. unc. |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for part in ("train", "test"):
+        f = result[part]
+        lines.append(
+            f"| {part} | {f['n_points']} | {f['chi2_per_point_fitted_norm']:.2f} | "
+            f"{f['chi2_per_point_profiled_norm']:.2f} | {f['chi2_per_point_no_norm']:.2f} | "
+            f"{f['member_chi2_per_point_median']:.2f} | "
+            f"{100 * f['median_relative_uncertainty']:.1f} % |"
+        )
+    lines += ["", "chi2 without the factor 1/2. Normalizations (ensemble mean):", ""]
+    lines += [f"- {k}: {v:.3f}" for k, v in result["normalizations"].items()]
+    text = "\n".join(lines) + "\n"
+    (results / "carbon_model.md").write_text(text)
+    (out / "MODEL_CARD.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""Torch modules only: the batched ensemble MLP and the losses. No scikit-learn here."""
+
+from qestl.nn.ensemble import BatchedBatchNorm, BatchedLinear, CurveDropout, EnsembleMLP
+from qestl.nn.losses import chi2_with_normalization, log_space_chi2
+
+__all__ = [
+    "BatchedBatchNorm",
+    "BatchedLinear",
+    "CurveDropout",
+    "EnsembleMLP",
+    "chi2_with_normalization",
+    "log_space_chi2",
+]

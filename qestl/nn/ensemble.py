@@ -1,0 +1,168 @@
+"""A whole ensemble of MLPs as one module: parameters carry a leading member axis.
+
+Every layer works on activations of shape (members, rows, features), so one
+batched matmul evaluates all members and one optimizer step trains them all;
+no Python loop over members runs in a training step.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["BatchedLinear", "BatchedBatchNorm", "CurveDropout", "EnsembleMLP"]
+
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
+
+
+class BatchedLinear(nn.Module):
+    """``members`` independent dense layers, y_m = x_m W_m + b_m.
+
+    Parameters
+    ----------
+    members, in_features, out_features : int
+
+    Shapes
+    ------
+    input (M, n, in) or (n, in) (broadcast to all members); output (M, n, out).
+    With M = 1 a (P, n, in) input broadcasts over P as well.
+    """
+
+    def __init__(self, members, in_features, out_features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(members, in_features, out_features))
+        self.bias = nn.Parameter(torch.empty(members, 1, out_features))
+        # The bound torch.nn.Linear's default initialisation gives, member by member.
+        bound = 1.0 / math.sqrt(in_features)
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        """Apply every member's layer: (M, n, in) or (n, in) -> (M, n, out)."""
+        return torch.matmul(x, self.weight) + self.bias
+
+
+class BatchedBatchNorm(nn.Module):
+    """Batch normalization with separate statistics and affine parameters per member.
+
+    Parameters
+    ----------
+    members, features : int
+    momentum : float, default 0.1
+        Weight of the new batch in the running statistics (torch convention;
+        Flax's default momentum 0.99 is 0.01 here).
+    eps : float, default 1e-5
+
+    Shapes
+    ------
+    input and output (M, n, features); statistics are taken over the rows n.
+    """
+
+    def __init__(self, members, features, momentum=0.1, eps=1e-5):
+        super().__init__()
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(members, 1, features))
+        self.bias = nn.Parameter(torch.zeros(members, 1, features))
+        self.register_buffer("running_mean", torch.zeros(members, 1, features))
+        self.register_buffer("running_var", torch.ones(members, 1, features))
+
+    def forward(self, x):
+        """Normalise (M, n, features) with batch statistics (training) or running ones."""
+        if self.training:
+            mean = x.mean(dim=1, keepdim=True)
+            var = x.var(dim=1, unbiased=False, keepdim=True)
+            with torch.no_grad():
+                n = x.shape[1]
+                unbiased = var * n / max(n - 1, 1)
+                self.running_mean.lerp_(mean, self.momentum)
+                self.running_var.lerp_(unbiased, self.momentum)
+        else:
+            mean, var = self.running_mean, self.running_var
+        return (x - mean) * torch.rsqrt(var + self.eps) * self.weight + self.bias
+
+
+class CurveDropout(nn.Module):
+    """Dropout that can keep one mask per predicted curve (Monte Carlo dropout).
+
+    In training it drops activations element by element. With ``per_curve``
+    set (prediction of Model B), one mask of shape (P, 1, features) is drawn
+    for each of the P passes and shared by all rows, so each pass is one
+    smooth curve, as in Kowal et al.'s code. Off when ``p == 0``.
+
+    Parameters
+    ----------
+    p : float
+        Drop probability.
+    """
+
+    def __init__(self, p=0.0):
+        super().__init__()
+        self.p = p
+        self.per_curve = False
+
+    def forward(self, x):
+        """Drop activations of (M or P, n, features)."""
+        if self.p == 0.0 or not (self.training or self.per_curve):
+            return x
+        shape = (x.shape[0], 1, x.shape[2]) if self.per_curve else x.shape
+        keep = torch.rand(shape, device=x.device) >= self.p
+        return x * keep / (1.0 - self.p)
+
+
+class EnsembleMLP(nn.Module):
+    """Stacked MLPs: blocks Dense -> BatchNorm -> activation -> Dropout, then Dense(1).
+
+    The structure of Model A of Kowal et al. (PRC 110, 025501): ten hidden
+    blocks and a scalar output; the logit is turned into a cross section by
+    the caller (sigmoid times the Mott-like scale).
+
+    Parameters
+    ----------
+    members : int
+        Ensemble size M.
+    in_features : int
+    hidden_layers : sequence of int
+        Widths of the hidden blocks.
+    activation : str, default "relu"
+    dropout : float, default 0
+    batch_norm : bool, default True
+
+    Shapes
+    ------
+    input (n, in) or (M, n, in); output logits (M, n).
+    """
+
+    def __init__(
+        self,
+        members,
+        in_features,
+        hidden_layers=(64,) * 10,
+        activation="relu",
+        dropout=0.0,
+        batch_norm=True,
+    ):
+        super().__init__()
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
+            )
+        layers = []
+        width = in_features
+        for hidden in hidden_layers:
+            layers.append(BatchedLinear(members, width, hidden))
+            if batch_norm:
+                layers.append(BatchedBatchNorm(members, hidden))
+            layers.append(_ACTIVATIONS[activation]())
+            layers.append(CurveDropout(dropout))
+            width = hidden
+        layers.append(BatchedLinear(members, width, 1))
+        self.layers = nn.Sequential(*layers)
+        self.members = members
+
+    def weight_layers(self):
+        """The dense layers in order (11 for the paper's network)."""
+        return [layer for layer in self.layers if isinstance(layer, BatchedLinear)]
+
+    def forward(self, x):
+        """Logits of every member: (n, in) or (M, n, in) -> (M, n)."""
+        return self.layers(x).squeeze(-1)

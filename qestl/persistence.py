@@ -1,0 +1,102 @@
+"""Saving fitted models without pickle: tensors plus a JSON config.
+
+A model directory holds ``config.json`` (hyper-parameters and the small
+fitted state, plain JSON) and ``weights.pt`` (a flat ``{name: Tensor}``
+mapping read back with ``torch.load(weights_only=True)``, which refuses any
+object that is not a tensor or a plain container), so loading a model file
+from elsewhere never runs code.
+"""
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+__all__ = ["save_model_dir", "load_model_dir", "resolve_model_dir", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_CONFIG, _WEIGHTS = "config.json", "weights.pt"
+
+
+def save_model_dir(path, config, state):
+    """Write ``config`` (JSON-serialisable dict) and ``state`` (name -> Tensor) to ``path``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Directory, created if needed.
+    config : dict
+    state : dict of str -> torch.Tensor
+
+    Returns
+    -------
+    pathlib.Path
+        The directory.
+    """
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    cpu_state = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
+    torch.save(cpu_state, path / _WEIGHTS)
+    config = {"format_version": FORMAT_VERSION, **config}
+    (path / _CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def resolve_model_dir(name_or_path):
+    """A saved-model directory: an existing path, or a model shipped in ``qestl/pretrained``.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A directory, or the name of a shipped model (e.g. ``"carbon"``).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    FileNotFoundError
+        Naming the shipped models when neither exists.
+    """
+    path = Path(name_or_path)
+    if (path / _CONFIG).is_file():
+        return path
+    shipped = resources.files("qestl") / "pretrained"
+    candidate = Path(str(shipped / str(name_or_path)))
+    if (candidate / _CONFIG).is_file():
+        return candidate
+    available = (
+        sorted(p.name for p in Path(str(shipped)).iterdir() if (p / _CONFIG).is_file())
+        if Path(str(shipped)).is_dir()
+        else []
+    )
+    raise FileNotFoundError(
+        f"{name_or_path!r} is neither a saved-model directory (with {_CONFIG}) nor a shipped "
+        f"model; shipped models: {available}"
+    )
+
+
+def load_model_dir(name_or_path, map_location="cpu"):
+    """Read a directory written by :func:`save_model_dir`.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        See :func:`resolve_model_dir`.
+    map_location : str or torch.device
+
+    Returns
+    -------
+    config : dict
+    state : dict of str -> torch.Tensor
+    """
+    path = resolve_model_dir(name_or_path)
+    config = json.loads((path / _CONFIG).read_text())
+    if config.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: unsupported model format {config.get('format_version')!r}")
+    state = torch.load(path / _WEIGHTS, map_location=map_location, weights_only=True)
+    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
+        raise ValueError(f"{path / _WEIGHTS}: expected a mapping of names to tensors")
+    return config, state

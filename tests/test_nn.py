@@ -1,0 +1,127 @@
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import minimize_scalar
+from torch import nn
+
+from qestl.metrics import chi2, profile_normalizations
+from qestl.nn import (
+    BatchedBatchNorm,
+    BatchedLinear,
+    CurveDropout,
+    EnsembleMLP,
+    chi2_with_normalization,
+    log_space_chi2,
+)
+
+
+def test_batched_linear_equals_one_linear_per_member():
+    torch.manual_seed(0)
+    layer = BatchedLinear(3, 4, 5)
+    x = torch.randn(3, 7, 4)
+    out = layer(x)
+    for m in range(3):
+        ref = nn.functional.linear(x[m], layer.weight[m].T, layer.bias[m, 0])
+        assert torch.allclose(out[m], ref, atol=1e-6)
+    assert layer(x[0]).shape == (3, 7, 5)  # one input broadcast to all members
+
+
+def test_batched_batchnorm_equals_batchnorm1d_per_member():
+    torch.manual_seed(0)
+    bn = BatchedBatchNorm(2, 4)
+    with torch.no_grad():
+        bn.weight.uniform_(0.5, 2.0)
+        bn.bias.uniform_(-1, 1)
+    x = torch.randn(2, 16, 4) * torch.tensor([1.0, 3.0]).view(2, 1, 1)
+    out = bn(x)
+    for m in range(2):
+        ref = nn.BatchNorm1d(4)
+        with torch.no_grad():
+            ref.weight.copy_(bn.weight[m, 0])
+            ref.bias.copy_(bn.bias[m, 0])
+        assert torch.allclose(out[m], ref(x[m]), atol=1e-5)
+        assert torch.allclose(bn.running_mean[m, 0], ref.running_mean, atol=1e-6)
+        assert torch.allclose(bn.running_var[m, 0], ref.running_var, atol=1e-5)
+    bn.eval()
+    expected = (x - bn.running_mean) / torch.sqrt(bn.running_var + 1e-5) * bn.weight + bn.bias
+    assert torch.allclose(bn(x), expected, atol=1e-6)
+
+
+def test_members_are_independent():
+    torch.manual_seed(0)
+    mlp = EnsembleMLP(3, 5, hidden_layers=(8, 8))
+    out = mlp(torch.randn(20, 5))
+    assert out.shape == (3, 20)
+    out[1].sum().backward()
+    for p in mlp.parameters():
+        assert torch.all(p.grad[[0, 2]] == 0) and torch.any(p.grad[1] != 0)
+
+
+def test_paper_network_size():
+    # Kowal et al.: 10 blocks of 300 -> 820,801 trainable parameters per net, 11 weight layers
+    mlp = EnsembleMLP(1, 5, hidden_layers=(300,) * 10)
+    assert sum(p.numel() for p in mlp.parameters()) == 820_801
+    assert len(mlp.weight_layers()) == 11
+
+
+def test_curve_dropout_one_mask_per_curve():
+    torch.manual_seed(0)
+    layer = CurveDropout(0.5)
+    layer.eval()
+    x = torch.ones(4, 10, 6)
+    assert torch.equal(layer(x), x)  # off at evaluation
+    layer.per_curve = True
+    out = layer(x)
+    assert torch.all(out == out[:, :1, :])  # same mask for every row of a pass
+    assert not torch.all(out[0] == out[1])  # new mask per pass
+    layer.per_curve = False
+    layer.train()
+    assert not torch.all(layer(x) == layer(x)[:, :1, :])
+
+
+def test_chi2_loss_hand_value():
+    f = torch.tensor([[1.0, 2.0, 3.0]])
+    y = torch.tensor([[1.1, 2.0, 2.5]])
+    sigma = torch.tensor([0.1, 0.5, 0.5])
+    dataset = torch.tensor([0, 0, 1])
+    log_norm = torch.log(torch.tensor([[1.1, 0.9]]))
+    delta = torch.tensor([0.05, 0.1])
+    # pulls: (1.1-1.1)/0.1=0, (2.2-2)/0.5=0.4, (2.7-2.5)/0.5=0.4; penalty (0.1/0.05)^2+(0.1/0.1)^2
+    expected = (0.0 + 0.16 + 0.16) / 3 + (4.0 + 1.0) / 3
+    value = chi2_with_normalization(f, y, sigma, dataset, log_norm, delta)
+    assert value.item() == pytest.approx(expected, rel=1e-5)
+    weight = torch.tensor([[1.0, 2.0, 0.0]])
+    weighted = chi2_with_normalization(f, y, sigma, dataset, log_norm, delta, weight=weight)
+    assert weighted.item() == pytest.approx((0.0 + 2 * 0.16) / 3 + 5.0 / 3, rel=1e-5)
+
+
+def test_log_space_chi2_matches_chi2_near_data():
+    y = torch.tensor([[1.0, 2.0, -0.5]])
+    sigma = torch.tensor([0.1, 0.2, 0.3])
+    f = y.clone()
+    f[0, :2] *= 1.001
+    f[0, 2] = 0.1  # non-positive data are left out of the warm-up loss
+    near = log_space_chi2(f, y, sigma).item()
+    exact = float(((f[0, :2] - y[0, :2]) / sigma[:2]).pow(2).mean())
+    assert near == pytest.approx(exact, rel=2e-3)
+
+
+def test_profiled_normalization_minimises_chi2():
+    rng = np.random.default_rng(1)
+    f = rng.uniform(1, 2, 30)
+    sigma = np.full(30, 0.05)
+    dataset = np.repeat(["a", "b"], 15)
+    y = f * np.where(dataset == "a", 1.08, 0.95) + rng.normal(0, 0.05, 30)
+    norms = profile_normalizations(y, f, sigma, dataset, 0.05)
+    for label in "ab":
+        part = dataset == label
+
+        def objective(n, part=part):
+            return np.sum(((n * f[part] - y[part]) / sigma[part]) ** 2) + ((n - 1) / 0.05) ** 2
+
+        best = minimize_scalar(
+            objective, bounds=(0.5, 1.5), method="bounded", options={"xatol": 1e-10}
+        )
+        assert norms[part][0] == pytest.approx(best.x, abs=1e-6)
+    profiled = chi2(y, f, sigma, dataset=dataset, norm_uncertainty=0.05)
+    assert profiled < chi2(y, f, sigma)
