@@ -18,12 +18,12 @@ from qestl.nn import (
 def test_batched_linear_equals_one_linear_per_member():
     torch.manual_seed(0)
     layer = BatchedLinear(3, 4, 5)
-    x = torch.randn(3, 7, 4)
+    x = torch.randn(3, 4, 7)  # (members, features, rows)
     out = layer(x)
     for m in range(3):
-        ref = nn.functional.linear(x[m], layer.weight[m].T, layer.bias[m, 0])
-        assert torch.allclose(out[m], ref, atol=1e-6)
-    assert layer(x[0]).shape == (3, 7, 5)  # one input broadcast to all members
+        ref = nn.functional.linear(x[m].T, layer.weight[m], layer.bias[m, :, 0])
+        assert torch.allclose(out[m], ref.T, atol=1e-6)
+    assert layer(x[0]).shape == (3, 5, 7)  # one input broadcast to all members
 
 
 def test_batched_batchnorm_equals_batchnorm1d_per_member():
@@ -32,19 +32,24 @@ def test_batched_batchnorm_equals_batchnorm1d_per_member():
     with torch.no_grad():
         bn.weight.uniform_(0.5, 2.0)
         bn.bias.uniform_(-1, 1)
-    x = torch.randn(2, 16, 4) * torch.tensor([1.0, 3.0]).view(2, 1, 1)
+    x = torch.randn(2, 4, 16) * torch.tensor([1.0, 3.0]).view(2, 1, 1)
     out = bn(x)
     for m in range(2):
         ref = nn.BatchNorm1d(4)
         with torch.no_grad():
-            ref.weight.copy_(bn.weight[m, 0])
-            ref.bias.copy_(bn.bias[m, 0])
-        assert torch.allclose(out[m], ref(x[m]), atol=1e-5)
-        assert torch.allclose(bn.running_mean[m, 0], ref.running_mean, atol=1e-6)
-        assert torch.allclose(bn.running_var[m, 0], ref.running_var, atol=1e-5)
+            ref.weight.copy_(bn.weight[m])
+            ref.bias.copy_(bn.bias[m])
+        assert torch.allclose(out[m], ref(x[m].T).T, atol=1e-5)
+        assert torch.allclose(bn.running_mean[m], ref.running_mean, atol=1e-6)
+        assert torch.allclose(bn.running_var[m], ref.running_var, atol=1e-5)
     bn.eval()
-    expected = (x - bn.running_mean) / torch.sqrt(bn.running_var + 1e-5) * bn.weight + bn.bias
-    assert torch.allclose(bn(x), expected, atol=1e-6)
+    mean, var = bn.running_mean.unsqueeze(-1), bn.running_var.unsqueeze(-1)
+    expected = (x - mean) / torch.sqrt(var + 1e-5) * bn.weight.unsqueeze(-1) + bn.bias.unsqueeze(-1)
+    assert torch.allclose(bn(x), expected, atol=1e-5)
+    # P passes of a one-member net use that member's running statistics
+    single = BatchedBatchNorm(1, 4).eval()
+    passes = torch.randn(5, 4, 3)
+    assert torch.allclose(single(passes), passes / torch.sqrt(torch.tensor(1 + 1e-5)), atol=1e-6)
 
 
 def test_members_are_independent():
@@ -68,15 +73,16 @@ def test_curve_dropout_one_mask_per_curve():
     torch.manual_seed(0)
     layer = CurveDropout(0.5)
     layer.eval()
-    x = torch.ones(4, 10, 6)
+    x = torch.ones(4, 6, 10)  # (passes, features, rows)
     assert torch.equal(layer(x), x)  # off at evaluation
     layer.per_curve = True
     out = layer(x)
-    assert torch.all(out == out[:, :1, :])  # same mask for every row of a pass
+    assert torch.all(out == out[:, :, :1])  # same mask for every row of a pass
     assert not torch.all(out[0] == out[1])  # new mask per pass
     layer.per_curve = False
     layer.train()
-    assert not torch.all(layer(x) == layer(x)[:, :1, :])
+    dropped = layer(x)
+    assert not torch.all(dropped == dropped[:, :, :1])
 
 
 def test_chi2_loss_hand_value():

@@ -1,0 +1,211 @@
+"""Training speed of a 50-member ensemble: qestl's batched model vs one net at a time.
+
+Same members, widths, depth (10 hidden Dense+BatchNorm+ReLU blocks), epochs,
+batch size and optimizer (Adam-family, one step per batch) for
+(a) qestl.CrossSectionRegressor (all members in one batched module),
+(b) 50 sequential skorch NeuralNetRegressor nets,
+(c) torchensemble's BaggingRegressor (n_jobs=1),
+plus the compute limit: FLOPs per epoch over the batched-matmul FLOP/s measured
+here. Median of 3 runs. Writes benchmarks/results/ensemble_speed.{md,json}.
+
+torchensemble declares a torchvision dependency it does not import; install
+it with ``pip install --no-deps torchensemble`` (torchvision would pull a
+CUDA torch build).
+
+    QESTL_DATA=../shared/data/qes python benchmarks/ensemble_speed.py
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch import NeuralNetRegressor
+from torch import nn
+
+from qestl import CrossSectionRegressor
+from qestl.features import KinematicFeatures
+
+ROOT = Path(__file__).resolve().parents[1]
+COLS = ["E", "theta", "omega"]
+
+
+def load_rows():
+    """Carbon kinematics and cross sections (real data, or a same-size synthetic set)."""
+    if os.environ.get("QESTL_DATA"):
+        from qestl.datasets import cut_low_excitation, load_qes
+
+        data = cut_low_excitation(load_qes("12C"))
+        return data[COLS], data["xsec"].to_numpy(), data["error"].to_numpy(), "12C archive"
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 2416
+    X = pd.DataFrame({"E": rng.uniform(0.2, 5, n), "theta": rng.uniform(12, 145, n)})
+    X["omega"] = rng.uniform(0.0, 0.9, n) * X["E"]
+    y = rng.uniform(1, 100, n)
+    return X, y, 0.1 * y, "synthetic (no QESTL_DATA)"
+
+
+def single_mlp(width, depth, n_in):
+    layers, size = [], n_in
+    for _ in range(depth):
+        layers += [nn.Linear(size, width), nn.BatchNorm1d(width), nn.ReLU()]
+        size = width
+    layers.append(nn.Linear(size, 1))
+    return nn.Sequential(*layers)
+
+
+class _Squeeze(nn.Module):
+    def __init__(self, width, depth, n_in):
+        super().__init__()
+        self.net = single_mlp(width, depth, n_in)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def time_qestl(X, y, sigma, width, args):
+    reg = CrossSectionRegressor(
+        n_estimators=args.members, hidden_layers=(width,) * args.depth, max_epochs=args.epochs,
+        batch_size=args.batch_size, validation_fraction=0.0, norm_warmup=0, device="cpu",
+        random_state=0,
+    )
+    start = time.perf_counter()
+    reg.fit(X, y, sigma=sigma)
+    return (time.perf_counter() - start) / args.epochs
+
+
+def time_skorch(features, target, width, args):
+    start = time.perf_counter()
+    for member in range(args.members):
+        torch.manual_seed(member)
+        net = NeuralNetRegressor(
+            _Squeeze, module__width=width, module__depth=args.depth,
+            module__n_in=features.shape[1], max_epochs=args.epochs, batch_size=args.batch_size,
+            optimizer=torch.optim.AdamW, lr=1e-3, train_split=None, verbose=0,
+            iterator_train__shuffle=True, device="cpu",
+        )
+        net.fit(features, target)
+    return (time.perf_counter() - start) / args.epochs
+
+
+def time_torchensemble(features, target, width, args):
+    from torchensemble import BaggingRegressor
+
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(features), torch.from_numpy(target))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True)
+    ensemble = BaggingRegressor(
+        estimator=_Squeeze, n_estimators=args.members, cuda=False, n_jobs=1,
+        estimator_args={"width": width, "depth": args.depth, "n_in": features.shape[1]},
+    )
+    ensemble.set_optimizer("AdamW", lr=1e-3)
+    start = time.perf_counter()
+    ensemble.fit(loader, epochs=args.epochs, log_interval=10**9, save_model=False)
+    return (time.perf_counter() - start) / args.epochs
+
+
+def bmm_flops_per_second(members, rows, width, repeats=30):
+    """Measured FLOP/s of the batched matmul that dominates a training step."""
+    a = torch.randn(members, rows, width)
+    b = torch.randn(members, width, width)
+    for _ in range(3):
+        torch.matmul(a, b)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        torch.matmul(a, b)
+    return 2 * members * rows * width * width * repeats / (time.perf_counter() - start)
+
+
+def flops_per_epoch(n_rows, n_in, width, depth, members):
+    """Dense-layer FLOPs of one epoch: forward 2 n (sum in*out), backward twice that."""
+    per_row = n_in * width + (depth - 1) * width * width + width
+    return 3 * 2 * n_rows * per_row * members
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=50)
+    parser.add_argument("--depth", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["skorch", "torchensemble"])
+    parser.add_argument("--tag", default="cpu")
+    args = parser.parse_args()
+
+    X, y, sigma, source = load_rows()
+    features = KinematicFeatures().fit_transform(X).astype(np.float32)
+    target = (y / np.abs(y).max()).astype(np.float32)[:, None]
+    rows = []
+    for width in args.widths:
+        times = {"qestl": [], "skorch": [], "torchensemble": []}
+        for _ in range(args.repeats):
+            times["qestl"].append(time_qestl(X, y, sigma, width, args))
+            if "skorch" not in args.skip:
+                times["skorch"].append(time_skorch(features, target, width, args))
+            if "torchensemble" not in args.skip:
+                times["torchensemble"].append(time_torchensemble(features, target, width, args))
+        medians = {k: statistics.median(v) for k, v in times.items() if v}
+        flops = flops_per_epoch(len(y), features.shape[1], width, args.depth, args.members)
+        rate = bmm_flops_per_second(args.members, args.batch_size, width)
+        row = {
+            "width": width, "epoch_s": medians, "runs_epoch_s": times,
+            "flops_per_epoch": flops, "bmm_flops_per_s": rate,
+            "compute_limit_epoch_s": flops / rate,
+            "qestl_over_limit": medians["qestl"] / (flops / rate),
+        }
+        for other in ("skorch", "torchensemble"):
+            if other in medians:
+                row[f"speedup_vs_{other}"] = medians[other] / medians["qestl"]
+        rows.append(row)
+        print(json.dumps(row, indent=1))
+
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+                   f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        "device": args.tag,
+        "data": f"{source}, {len(y)} rows",
+        "settings": {"members": args.members, "depth": args.depth, "epochs_timed": args.epochs,
+                     "batch_size": args.batch_size, "repeats": args.repeats,
+                     "optimizer": "AdamW"},
+        "rows": rows,
+    }
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    name = "ensemble_speed" if args.tag == "cpu" else f"ensemble_speed_{args.tag}"
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = [
+        f"# Ensemble training speed ({args.tag})", "",
+        f"{result['date']}; {result['machine']}; data {result['data']}.", "",
+        f"{args.members} members, {args.depth} hidden blocks, batch {args.batch_size}, "
+        f"AdamW; seconds per epoch, median of {args.repeats} runs of {args.epochs} epochs.", "",
+        "| width | qestl batched | 50 x skorch | torchensemble | speed-up vs skorch | "
+        "speed-up vs torchensemble | compute limit | qestl / limit |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        e = r["epoch_s"]
+        lines.append(
+            f"| {r['width']} | {e['qestl']:.3f} s | {e.get('skorch', float('nan')):.3f} s | "
+            f"{e.get('torchensemble', float('nan')):.3f} s | "
+            f"{r.get('speedup_vs_skorch', float('nan')):.1f}x | "
+            f"{r.get('speedup_vs_torchensemble', float('nan')):.1f}x | "
+            f"{r['compute_limit_epoch_s']:.3f} s | {r['qestl_over_limit']:.1f}x |")
+    lines += ["", "Compute limit = dense-layer FLOPs per epoch (forward + 2x backward) / the "
+              "FLOP/s of a (members, batch, width) x (members, width, width) matmul measured "
+              "in the same run."]
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
