@@ -73,8 +73,13 @@ class _Squeeze(nn.Module):
 
 def time_qestl(X, y, sigma, width, args):
     reg = CrossSectionRegressor(
-        n_estimators=args.members, hidden_layers=(width,) * args.depth, max_epochs=args.epochs,
-        batch_size=args.batch_size, validation_fraction=0.0, norm_warmup=0, device="cpu",
+        n_estimators=args.members,
+        hidden_layers=(width,) * args.depth,
+        max_epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_fraction=0.0,
+        norm_warmup=0,
+        device="cpu",
         random_state=0,
     )
     start = time.perf_counter()
@@ -87,10 +92,18 @@ def time_skorch(features, target, width, args):
     for member in range(args.members):
         torch.manual_seed(member)
         net = NeuralNetRegressor(
-            _Squeeze, module__width=width, module__depth=args.depth,
-            module__n_in=features.shape[1], max_epochs=args.epochs, batch_size=args.batch_size,
-            optimizer=torch.optim.AdamW, lr=1e-3, train_split=None, verbose=0,
-            iterator_train__shuffle=True, device="cpu",
+            _Squeeze,
+            module__width=width,
+            module__depth=args.depth,
+            module__n_in=features.shape[1],
+            max_epochs=args.epochs,
+            batch_size=args.batch_size,
+            optimizer=torch.optim.AdamW,
+            lr=1e-3,
+            train_split=None,
+            verbose=0,
+            iterator_train__shuffle=True,
+            device="cpu",
         )
         net.fit(features, target)
     return (time.perf_counter() - start) / args.epochs
@@ -102,7 +115,10 @@ def time_torchensemble(features, target, width, args):
     dataset = torch.utils.data.TensorDataset(torch.from_numpy(features), torch.from_numpy(target))
     loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True)
     ensemble = BaggingRegressor(
-        estimator=_Squeeze, n_estimators=args.members, cuda=False, n_jobs=1,
+        estimator=_Squeeze,
+        n_estimators=args.members,
+        cuda=False,
+        n_jobs=1,
         estimator_args={"width": width, "depth": args.depth, "n_in": features.shape[1]},
     )
     ensemble.set_optimizer("AdamW", lr=1e-3)
@@ -157,8 +173,11 @@ def main():
         flops = flops_per_epoch(len(y), features.shape[1], width, args.depth, args.members)
         rate = bmm_flops_per_second(args.members, args.batch_size, width)
         row = {
-            "width": width, "epoch_s": medians, "runs_epoch_s": times,
-            "flops_per_epoch": flops, "bmm_flops_per_s": rate,
+            "width": width,
+            "epoch_s": medians,
+            "runs_epoch_s": times,
+            "flops_per_epoch": flops,
+            "bmm_flops_per_s": rate,
             "compute_limit_epoch_s": flops / rate,
             "qestl_over_limit": medians["qestl"] / (flops / rate),
         }
@@ -171,12 +190,17 @@ def main():
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-                   f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
         "device": args.tag,
         "data": f"{source}, {len(y)} rows",
-        "settings": {"members": args.members, "depth": args.depth, "epochs_timed": args.epochs,
-                     "batch_size": args.batch_size, "repeats": args.repeats,
-                     "optimizer": "AdamW"},
+        "settings": {
+            "members": args.members,
+            "depth": args.depth,
+            "epochs_timed": args.epochs,
+            "batch_size": args.batch_size,
+            "repeats": args.repeats,
+            "optimizer": "AdamW",
+        },
         "rows": rows,
     }
     out = ROOT / "benchmarks" / "results"
@@ -184,10 +208,13 @@ def main():
     name = "ensemble_speed" if args.tag == "cpu" else f"ensemble_speed_{args.tag}"
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
-        f"# Ensemble training speed ({args.tag})", "",
-        f"{result['date']}; {result['machine']}; data {result['data']}.", "",
+        f"# Ensemble training speed ({args.tag})",
+        "",
+        f"{result['date']}; {result['machine']}; data {result['data']}.",
+        "",
         f"{args.members} members, {args.depth} hidden blocks, batch {args.batch_size}, "
-        f"AdamW; seconds per epoch, median of {args.repeats} runs of {args.epochs} epochs.", "",
+        f"AdamW; seconds per epoch, median of {args.repeats} runs of {args.epochs} epochs.",
+        "",
         "| width | qestl batched | 50 x skorch | torchensemble | speed-up vs skorch | "
         "speed-up vs torchensemble | compute limit | qestl / limit |",
         "|---|---|---|---|---|---|---|---|",
@@ -199,10 +226,14 @@ def main():
             f"{e.get('torchensemble', float('nan')):.3f} s | "
             f"{r.get('speedup_vs_skorch', float('nan')):.1f}x | "
             f"{r.get('speedup_vs_torchensemble', float('nan')):.1f}x | "
-            f"{r['compute_limit_epoch_s']:.3f} s | {r['qestl_over_limit']:.1f}x |")
-    lines += ["", "Compute limit = dense-layer FLOPs per epoch (forward + 2x backward) / the "
-              "FLOP/s of a (members, batch, width) x (members, width, width) matmul measured "
-              "in the same run."]
+            f"{r['compute_limit_epoch_s']:.3f} s | {r['qestl_over_limit']:.1f}x |"
+        )
+    lines += [
+        "",
+        "Compute limit = dense-layer FLOPs per epoch (forward + 2x backward) / the "
+        "FLOP/s of a (members, batch, width) x (members, width, width) matmul measured "
+        "in the same run.",
+    ]
     (out / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

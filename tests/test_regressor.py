@@ -160,8 +160,9 @@ def test_early_stopping_callback(data):
     X, y, sigma, dataset = data
     # lr = 0: only BatchNorm running statistics move, so valid_chi2 stalls quickly
     stop = EarlyStopping(monitor="valid_chi2", patience=2, threshold=0.1, load_best=False)
-    reg = CrossSectionRegressor(**{**TINY, "max_epochs": 50}, lr=0.0, callbacks=[stop],
-                                random_state=0)
+    reg = CrossSectionRegressor(
+        **{**TINY, "max_epochs": 50}, lr=0.0, callbacks=[stop], random_state=0
+    )
     reg.fit(X, y, sigma=sigma, dataset=dataset)
     assert len(reg.history_) < 15
 
