@@ -11,6 +11,7 @@ from skorch.callbacks import Callback
 from torch import nn
 
 from qestl import kinematics
+from qestl.datasets.normalization import DEFAULT_NORM_UNCERTAINTY
 from qestl.features import KinematicFeatures
 from qestl.nn import EnsembleMLP, chi2_with_normalization, log_space_chi2
 from qestl.nn.ensemble import CurveDropout
@@ -35,12 +36,19 @@ class CrossSectionModule(nn.Module):
     Shapes
     ------
     features (n, F), log_scale (n,) -> cross sections (M, n) [nb/(sr GeV)].
+
+    The loss constants of a fit are buffers (moved with the module, not saved):
+    ``norm_uncertainty`` (K,) = delta_k, ``n_total`` (M,) = each member's
+    number of training points.
     """
 
     def __init__(self, members, in_features, n_datasets, hidden_layers, activation, dropout):
         super().__init__()
         self.mlp = EnsembleMLP(members, in_features, hidden_layers, activation, dropout)
-        self.log_norm = nn.Parameter(torch.zeros(members, max(n_datasets, 1)))
+        n_datasets = max(n_datasets, 1)
+        self.log_norm = nn.Parameter(torch.zeros(members, n_datasets))
+        self.register_buffer("norm_uncertainty", torch.ones(n_datasets), persistent=False)
+        self.register_buffer("n_total", torch.ones(members), persistent=False)
 
     def forward(self, features, log_scale, **_):
         logits = self.mlp(features)
@@ -60,16 +68,16 @@ class _EnsembleNet(NeuralNet):
             # Warm-up: find the scale of every spectrum with N_k = 1.
             per_member = log_space_chi2(y_pred, y_true.T, X["sigma"], weight=X["weight"].T)
             return per_member.sum()
-        log_norm = self.module_.log_norm if self.use_norm else None
+        module = self.module_
         per_member = chi2_with_normalization(
             y_pred,
             y_true.T,
             X["sigma"],
             X["dataset"],
-            log_norm,
-            X["delta"][0],
+            module.log_norm if self.use_norm else None,
+            module.norm_uncertainty,
             weight=X["weight"].T,
-            n_total=X["n_total"][0],
+            n_total=module.n_total,
         )
         return per_member.sum()
 
@@ -88,6 +96,9 @@ class _BestMemberEpoch(Callback):
 
     def on_train_begin(self, net, **kwargs):
         module = net.module_
+        self.data_ = {k: v.to(net.device) for k, v in self.data.items()}
+        if self.valid_weight is not None:
+            self.valid_weight_ = self.valid_weight.to(net.device)
         self.best_ = {k: v.detach().clone() for k, v in module.state_dict().items()}
         self.best_score_ = torch.full((module.mlp.members,), float("inf"))
         self.best_epoch_ = torch.zeros(module.mlp.members, dtype=torch.long)
@@ -97,8 +108,8 @@ class _BestMemberEpoch(Callback):
             return
         module = net.module_
         module.eval()
+        data = self.data_
         with torch.no_grad():
-            data = {k: v.to(net.device) for k, v in self.data.items()}
             pred = module(data["features"], data["log_scale"])
             score = chi2_with_normalization(
                 pred,
@@ -106,8 +117,8 @@ class _BestMemberEpoch(Callback):
                 data["sigma"],
                 data["dataset"],
                 module.log_norm if net.use_norm else None,
-                data["delta"],
-                weight=self.valid_weight.to(net.device),
+                module.norm_uncertainty,
+                weight=self.valid_weight_,
             ).cpu()
         module.train()
         improved = score < self.best_score_
@@ -292,7 +303,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         if self.norm_uncertainty is None:
             return np.ones(len(labels))
         if isinstance(self.norm_uncertainty, dict):
-            return np.array([float(self.norm_uncertainty.get(k, 0.05)) for k in labels])
+            default = DEFAULT_NORM_UNCERTAINTY
+            return np.array([float(self.norm_uncertainty.get(k, default)) for k in labels])
         return np.full(len(labels), float(self.norm_uncertainty))
 
     def _build_module(self, n_features, n_datasets):
@@ -379,7 +391,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             weights = np.where(valid, 0.0, weights)
             valid = torch.as_tensor(valid.T, dtype=torch.float32)
 
-        delta = torch.as_tensor(self._deltas(self.datasets_), dtype=torch.float32)
         target = torch.as_tensor(replicas, dtype=torch.float32)
         weight = torch.as_tensor(weights, dtype=torch.float32)
         X_fit = {
@@ -388,9 +399,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             "sigma": torch.tensor(sigma, dtype=torch.float32),
             "dataset": torch.as_tensor(index, dtype=torch.long),
             "weight": weight,
-            # per-row copies of per-fit constants, so every batch carries them
-            "delta": delta.expand(n, -1),
-            "n_total": weight.sum(dim=0).expand(n, -1),
         }
         full = {
             "features": features,
@@ -398,13 +406,14 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             "target": target.T,
             "sigma": X_fit["sigma"],
             "dataset": X_fit["dataset"],
-            "delta": delta,
         }
         best = _BestMemberEpoch(full, valid)
         seed = int(rng.integers(2**31))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._build_module(features.shape[1], len(labels))
+            module.norm_uncertainty.copy_(torch.as_tensor(self._deltas(self.datasets_)))
+            module.n_total.copy_(weight.sum(dim=0))
             self.net_ = self._make_net(module, [("best_member_epoch", best)], n)
             self.net_.fit(X_fit, target)
         self.best_epoch_ = (
@@ -536,7 +545,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         model.features_.scaler_.scale_ = np.asarray(config["feature_scale"])
         model.features_.scaler_.var_ = model.features_.scaler_.scale_**2
         module = model._build_module(len(config["feature_mean"]), len(model.datasets_))
-        module.load_state_dict(state)
         model.net_ = model._make_net(module, [], 1).initialize()
         model.net_.module_.load_state_dict(state)
         model.best_epoch_ = np.asarray(config["best_epoch"])
