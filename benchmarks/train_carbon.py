@@ -21,8 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skorch.callbacks import LRScheduler
-from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
@@ -59,7 +57,8 @@ def figures(model, part, norm_by_dataset):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--epochs", type=int, default=1500)
+    parser.add_argument("--epochs", type=int, default=CrossSectionRegressor().max_epochs)
+    parser.add_argument("--width", type=int, default=CrossSectionRegressor().hidden_layers[0])
     parser.add_argument("--members", type=int, default=50)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--output", default=str(ROOT / "qestl" / "pretrained" / "carbon"))
@@ -78,10 +77,10 @@ def main():
     deltas = dict(zip(data["dataset"], data["norm_uncertainty"], strict=False))
     model = CrossSectionRegressor(
         n_estimators=args.members,
+        hidden_layers=(args.width,) * 10,
         max_epochs=args.epochs,
         norm_uncertainty=deltas,
         random_state=args.seed,
-        callbacks=[("lr_schedule", LRScheduler(CosineAnnealingLR, T_max=args.epochs))],
     )
     start = time.perf_counter()
     model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
@@ -95,7 +94,6 @@ def main():
         "settings": {
             **{k: v for k, v in model.get_params().items() if k != "callbacks"},
             "hidden_layers": list(model.hidden_layers),
-            "lr_schedule": "cosine",
             "seed": args.seed,
         },
         "data": {

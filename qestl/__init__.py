@@ -2,6 +2,8 @@
 
 __version__ = "0.1.0"
 
+from qestl.baselines import ScaledRegressor
 from qestl.regressor import CrossSectionRegressor
+from qestl.transfer import TransferRegressor
 
-__all__ = ["CrossSectionRegressor", "__version__"]
+__all__ = ["CrossSectionRegressor", "ScaledRegressor", "TransferRegressor", "__version__"]

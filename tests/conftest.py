@@ -1,9 +1,12 @@
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from qestl.datasets import load_qes
+from qestl.kinematics import mott_like_scale
 
 _IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -34,3 +37,23 @@ def qes_dir():
 @pytest.fixture(scope="session")
 def carbon(qes_dir):
     return load_qes("12C", data_home=qes_dir)
+
+
+def _make_toy_data(n=120, seed=0):
+    """A smooth, QE-like toy spectrum set in archive units."""
+    rng = np.random.default_rng(seed)
+    E = rng.choice([0.5, 1.0, 1.5], n)
+    theta = rng.choice([30.0, 45.0, 60.0], n)
+    omega = rng.uniform(0.02, 0.45, n)
+    peak = 0.25 * E * (theta / 45.0)
+    y = 0.01 * mott_like_scale(E, theta) * np.exp(-(((omega - peak) / 0.08) ** 2)) + 1.0
+    sigma = 0.05 * y + 0.5
+    X = pd.DataFrame({"E": E, "theta": theta, "omega": omega})
+    dataset = np.where(theta < 40, "exp-a", "exp-b")
+    return X, y + rng.normal(0, 1, n) * sigma, sigma, dataset
+
+
+@pytest.fixture(scope="session")
+def toy_data():
+    """(X, y, sigma, dataset): 120 points of three QE-like toy spectra in archive units."""
+    return _make_toy_data()

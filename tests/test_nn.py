@@ -12,6 +12,8 @@ from qestl.nn import (
     EnsembleMLP,
     chi2_with_normalization,
     log_space_chi2,
+    normalization_sums,
+    profiled_normalization,
 )
 
 
@@ -90,15 +92,53 @@ def test_chi2_loss_hand_value():
     y = torch.tensor([[1.1, 2.0, 2.5]])
     sigma = torch.tensor([0.1, 0.5, 0.5])
     dataset = torch.tensor([0, 0, 1])
-    log_norm = torch.log(torch.tensor([[1.1, 0.9]]))
+    norm = torch.tensor([[1.1, 0.9]])
     delta = torch.tensor([0.05, 0.1])
     # pulls: (1.1-1.1)/0.1=0, (2.2-2)/0.5=0.4, (2.7-2.5)/0.5=0.4; penalty (0.1/0.05)^2+(0.1/0.1)^2
     expected = (0.0 + 0.16 + 0.16) / 3 + (4.0 + 1.0) / 3
-    value = chi2_with_normalization(f, y, sigma, dataset, log_norm, delta)
+    value = chi2_with_normalization(f, y, sigma, dataset, norm, delta)
     assert value.item() == pytest.approx(expected, rel=1e-5)
     weight = torch.tensor([[1.0, 2.0, 0.0]])
-    weighted = chi2_with_normalization(f, y, sigma, dataset, log_norm, delta, weight=weight)
+    weighted = chi2_with_normalization(f, y, sigma, dataset, norm, delta, weight=weight)
     assert weighted.item() == pytest.approx((0.0 + 2 * 0.16) / 3 + 5.0 / 3, rel=1e-5)
+
+
+def test_profiled_normalization_is_the_chi2_minimum():
+    rng = np.random.default_rng(1)
+    f = torch.tensor(rng.uniform(1, 2, (2, 40)), dtype=torch.float64)
+    y = f * torch.tensor([[1.1], [0.8]], dtype=torch.float64) + 0.01
+    y[:, 25:] *= 1.05  # dataset 1 sits 5 % above dataset 0
+    sigma = torch.full((40,), 0.05, dtype=torch.float64)
+    dataset = torch.tensor([0] * 25 + [1] * 15)
+    delta = torch.tensor([0.05, 0.2], dtype=torch.float64)
+    # Sums over two mini-batches add up to the full-data sums.
+    halves = [
+        normalization_sums(f[:, s], y[:, s], sigma[s], dataset[s], 2)
+        for s in (slice(0, 17), slice(17, 40))
+    ]
+    a, b = (halves[0][i] + halves[1][i] for i in range(2))
+    norm = profiled_normalization(a, b, delta)
+    scales = []
+    for m in range(2):
+        # Per dataset: the closed form of qestl.metrics; then the overall
+        # scale c minimising sum_k (c N_k - 1)^2 / delta_k^2.
+        per_point = profile_normalizations(
+            y[m].numpy(), f[m].numpy(), sigma.numpy(), dataset.numpy(), delta[dataset].numpy()
+        )
+        per_set = np.array([per_point[0], per_point[-1]])
+        w = delta.numpy() ** -2
+        c = (per_set * w).sum() / (per_set**2 * w).sum()
+        assert norm[m].numpy() == pytest.approx(c * per_set, rel=1e-10)
+        scales.append(c)
+    # The relative normalization of the two datasets follows the data.
+    assert (norm[:, 1] / norm[:, 0]).numpy() == pytest.approx([1.05, 1.05], rel=6e-3)
+    # Along the flat direction (f / s, s N) that leaves the data term alone,
+    # the chi2 of the network that absorbed the scale (f / c) is smallest at s = 1.
+    absorbed = f / torch.tensor(scales, dtype=f.dtype)[:, None]
+    best = chi2_with_normalization(absorbed, y, sigma, dataset, norm, delta)
+    for s in (0.99, 1.01):
+        moved = chi2_with_normalization(absorbed / s, y, sigma, dataset, norm * s, delta)
+        assert torch.all(moved > best)
 
 
 def test_log_space_chi2_matches_chi2_near_data():

@@ -2,7 +2,6 @@ import pickle
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 import sklearn
 import torch
@@ -17,23 +16,9 @@ from qestl.metrics import chi2_scorer, reduced_chi2
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
 
 
-def make_data(n=120, seed=0):
-    """A smooth, QE-like toy spectrum set in archive units."""
-    rng = np.random.default_rng(seed)
-    E = rng.choice([0.5, 1.0, 1.5], n)
-    theta = rng.choice([30.0, 45.0, 60.0], n)
-    omega = rng.uniform(0.02, 0.45, n)
-    peak = 0.25 * E * (theta / 45.0)
-    y = 0.01 * mott_like_scale(E, theta) * np.exp(-(((omega - peak) / 0.08) ** 2)) + 1.0
-    sigma = 0.05 * y + 0.5
-    X = pd.DataFrame({"E": E, "theta": theta, "omega": omega})
-    dataset = np.where(theta < 40, "exp-a", "exp-b")
-    return X, y + rng.normal(0, 1, n) * sigma, sigma, dataset
-
-
 @pytest.fixture(scope="module")
-def data():
-    return make_data()
+def data(toy_data):
+    return toy_data
 
 
 @pytest.fixture(scope="module")

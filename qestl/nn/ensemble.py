@@ -170,6 +170,44 @@ class EnsembleMLP(nn.Module):
         layers.append(BatchedLinear(members, width, 1))
         self.layers = nn.Sequential(*layers)
         self.members = members
+        self.n_frozen = 0
+
+    def freeze(self, n_layers):
+        """Hold the first ``n_layers`` weight layers fixed, with their BatchNorm.
+
+        Their weights stop receiving gradients and their BatchNorm layers stay
+        in evaluation mode (the running statistics of the source fit are
+        used and never updated), as in Graczyk et al.'s transfer learning.
+
+        Parameters
+        ----------
+        n_layers : int
+            0 frees everything; at most ``len(weight_layers()) - 1``.
+        """
+        n_weight = len(self.weight_layers())
+        if not 0 <= n_layers < n_weight:
+            raise ValueError(
+                f"can freeze 0 to {n_weight - 1} of the {n_weight} weight layers, got {n_layers}"
+            )
+        self.n_frozen = n_layers
+        block = -1
+        for layer in self.layers:
+            if isinstance(layer, BatchedLinear):
+                block += 1
+            for parameter in layer.parameters():
+                parameter.requires_grad_(block >= n_layers)
+        return self.train(self.training)
+
+    def train(self, mode=True):
+        """Training mode, except for the BatchNorm layers of frozen blocks."""
+        super().train(mode)
+        block = -1
+        for layer in self.layers:
+            if isinstance(layer, BatchedLinear):
+                block += 1
+            elif isinstance(layer, BatchedBatchNorm) and block < self.n_frozen:
+                layer.eval()
+        return self
 
     def weight_layers(self):
         """The dense layers in order (11 for the paper's network)."""

@@ -2,11 +2,16 @@
 
 import torch
 
-__all__ = ["chi2_with_normalization", "log_space_chi2"]
+__all__ = [
+    "chi2_with_normalization",
+    "log_space_chi2",
+    "normalization_sums",
+    "profiled_normalization",
+]
 
 
 def chi2_with_normalization(
-    prediction, target, sigma, dataset, log_norm, norm_uncertainty, weight=None, n_total=None
+    prediction, target, sigma, dataset, norm, norm_uncertainty, weight=None, n_total=None
 ):
     """chi2 of Kowal et al. (PRC 110, 025501; Graczyk et al. 2026, eqs. A4-A5), per member.
 
@@ -24,8 +29,8 @@ def chi2_with_normalization(
         Point-to-point errors [nb/(sr GeV)].
     dataset : LongTensor (n,)
         Dataset index k(i) of each point.
-    log_norm : Tensor (M, K)
-        log N_mk; ``None`` means N = 1 and no penalty.
+    norm : Tensor (M, K)
+        N_mk; ``None`` means N = 1 and no penalty.
     norm_uncertainty : Tensor (K,)
         delta_k (relative).
     weight : Tensor (M, n), optional
@@ -38,11 +43,10 @@ def chi2_with_normalization(
     Tensor (M,)
         chi2 of each member, divided by ``n_total`` (chi2 per point).
     """
-    if log_norm is None:
+    if norm is None:
         scaled = prediction
         penalty = 0.0
     else:
-        norm = torch.exp(log_norm)
         scaled = prediction * norm[:, dataset]
         penalty = (((norm - 1.0) / norm_uncertainty) ** 2).sum(dim=1)
     pull2 = ((scaled - target) / sigma) ** 2
@@ -84,3 +88,62 @@ def log_space_chi2(prediction, target, sigma, weight=None):
         pull2 = pull2 * weight
         positive = positive * (weight > 0)
     return pull2.sum(dim=1) / positive.sum(dim=1).clamp_min(1)
+
+
+def normalization_sums(prediction, target, sigma, dataset, n_datasets, weight=None):
+    """Per-dataset sums that fix the chi2-optimal normalizations.
+
+    a_mk = sum_{i in k} w_mi f_mi y_mi / sigma_i^2 and
+    b_mk = sum_{i in k} w_mi f_mi^2 / sigma_i^2; sums over mini-batches add up
+    to those of the whole training set.
+
+    Parameters
+    ----------
+    prediction, target : Tensor (M, n)
+    sigma : Tensor (n,)
+    dataset : LongTensor (n,)
+    n_datasets : int
+    weight : Tensor (M, n), optional
+
+    Returns
+    -------
+    a, b : Tensor (M, K)
+    """
+    f = prediction.detach() / sigma
+    fy = f * (target / sigma)
+    ff = f * f
+    if weight is not None:
+        fy, ff = fy * weight, ff * weight
+    shape = (prediction.shape[0], n_datasets)
+    a = torch.zeros(shape, dtype=f.dtype, device=f.device).index_add_(1, dataset, fy)
+    b = torch.zeros(shape, dtype=f.dtype, device=f.device).index_add_(1, dataset, ff)
+    return a, b
+
+
+def profiled_normalization(a, b, norm_uncertainty):
+    """Normalizations at the chi2 minimum for the current network.
+
+    N_mk = c_m (a_mk + 1/delta_k^2) / (b_mk + 1/delta_k^2): the minimum in
+    each N_mk, then in the overall scale c_m that the network can absorb.
+
+    Parameters
+    ----------
+    a, b : Tensor (M, K)
+        Sums of :func:`normalization_sums`.
+    norm_uncertainty : Tensor (K,)
+        delta_k.
+
+    Returns
+    -------
+    Tensor (M, K)
+    """
+    prior = norm_uncertainty.to(a.dtype) ** -2
+    norm = (a + prior) / (b + prior)
+    # (f, N) -> (f / c, c N) leaves the data term unchanged: only the penalty
+    # fixes the overall scale, a direction so flat that gradient descent on
+    # the network lets it wander (to N ~ 2 on carbon). Take its minimum in
+    # closed form too, c = sum_k N_k / delta_k^2 / sum_k N_k^2 / delta_k^2;
+    # the network then follows. At the joint optimum c = 1, so the fixed
+    # point is the chi2 minimum.
+    scale = (norm * prior).sum(dim=1, keepdim=True) / (norm**2 * prior).sum(dim=1, keepdim=True)
+    return norm * scale

@@ -1,0 +1,318 @@
+"""Transfer learning of a cross-section ensemble to another nucleus (Graczyk et al.)."""
+
+import numpy as np
+
+from qestl.persistence import load_model_dir
+from qestl.regressor import CrossSectionModule, CrossSectionRegressor, features_from_config
+
+__all__ = ["PretrainedModel", "TransferRegressor", "resolve_freeze"]
+
+
+class PretrainedModel:
+    """A read-only snapshot of a fitted ensemble: its saved config and tensors.
+
+    This is what :class:`TransferRegressor` and
+    :class:`~qestl.baselines.ScaledRegressor` hold as their ``source``
+    parameter. ``copy.deepcopy`` (and so :func:`sklearn.base.clone`) returns
+    the same object, so clones of an estimator keep the pretrained weights
+    without copying them; pickling (for ``n_jobs > 1``) copies them.
+
+    Parameters
+    ----------
+    config : dict
+        The saved ``config.json`` of a :class:`CrossSectionRegressor`.
+    state : dict of str -> torch.Tensor
+        Its module tensors (on the CPU).
+    name : str
+        A label for ``repr``.
+    """
+
+    def __init__(self, config, state, name):
+        self.config = config
+        self.state = state
+        self.name = name
+
+    @classmethod
+    def resolve(cls, source):
+        """A PretrainedModel from a shipped name, a saved-model directory or a fitted regressor.
+
+        Parameters
+        ----------
+        source : str, path-like, CrossSectionRegressor or PretrainedModel
+            ``"carbon"`` is the shipped carbon model.
+
+        Returns
+        -------
+        PretrainedModel
+        """
+        if isinstance(source, cls):
+            return source
+        if isinstance(source, CrossSectionRegressor):
+            state = {
+                k: v.detach().cpu().clone() for k, v in source.net_.module_.state_dict().items()
+            }
+            return cls(source._config(), state, type(source).__name__)
+        if source is None:
+            raise ValueError(
+                "no source model: pass 'carbon', a saved-model directory or a fitted "
+                "CrossSectionRegressor (TransferRegressor.from_pretrained(source, ...))"
+            )
+        config, state = load_model_dir(source)
+        return cls(config, state, str(source))
+
+    @property
+    def params(self):
+        """The source's CrossSectionRegressor parameters."""
+        return self.config["params"]
+
+    @property
+    def members(self):
+        """Number of ensemble members."""
+        return int(self.state["mlp.layers.0.weight"].shape[0])
+
+    @property
+    def mass_number(self):
+        """A of the nucleus the source was trained on."""
+        return int(self.params.get("mass_number", 12))
+
+    @property
+    def n_weight_layers(self):
+        """Dense layers of each member (11 for the paper's network)."""
+        return len(self.params["hidden_layers"]) + 1
+
+    def regressor(self, device="auto"):
+        """The source as a fitted :class:`CrossSectionRegressor`."""
+        return CrossSectionRegressor._from_saved(self.config, self.state, device)
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __repr__(self):
+        return (
+            f"PretrainedModel({self.name!r}, members={self.members}, "
+            f"hidden_layers={tuple(self.params['hidden_layers'])}, A={self.mass_number})"
+        )
+
+
+def resolve_freeze(freeze, n_weight_layers):
+    """Number of leading weight layers to hold fixed.
+
+    Parameters
+    ----------
+    freeze : int or {"full", "shallow"}
+        An int is the count itself; "full" (fine-tune everything) is 0;
+        "shallow" trains only the last two weight layers. In the layer-wise
+        study of Graczyk et al. (2026), L trailing layers trained means
+        ``freeze = n_weight_layers - L``.
+    n_weight_layers : int
+
+    Returns
+    -------
+    int
+    """
+    if freeze == "full":
+        return 0
+    if freeze == "shallow":
+        return n_weight_layers - 2
+    if isinstance(freeze, bool) or not isinstance(freeze, int | np.integer):
+        raise ValueError(f"freeze must be an int, 'full' or 'shallow', got {freeze!r}")
+    if not 0 <= freeze < n_weight_layers:
+        raise ValueError(
+            f"freeze must lie in [0, {n_weight_layers - 1}] for a network of "
+            f"{n_weight_layers} weight layers, got {freeze}"
+        )
+    return int(freeze)
+
+
+class TransferRegressor(CrossSectionRegressor):
+    """A pretrained cross-section ensemble fine-tuned to another nucleus.
+
+    Graczyk et al. (PRL 135, 052502 (2025); 2026 layer-wise study): member m
+    of the new ensemble starts from member m of the source (by default the
+    shipped carbon model), its output is scaled by A_target / A_source
+    (through the A/12 of the Mott-like scale S_A), and it is trained on its
+    own replica of the target data with the chi2 + normalization loss of
+    :class:`CrossSectionRegressor` (AdamW, lr 5e-4, up to 1000 epochs). The
+    first ``freeze`` weight layers keep their source weights and BatchNorm
+    running statistics. The input standardisation is the source's.
+
+    Build it with :meth:`from_pretrained`. The source is held as a read-only
+    :class:`PretrainedModel` parameter, so ``clone`` and ``GridSearchCV``
+    keep the pretrained weights.
+
+    Parameters
+    ----------
+    source : PretrainedModel
+        See :meth:`PretrainedModel.resolve`.
+    target_A : int, optional
+        Mass number of the target; default the source's.
+    freeze : int or {"full", "shallow"}, default 0
+        Leading weight layers held fixed (:func:`resolve_freeze`).
+    n_estimators : int, optional
+        Members to fine-tune (the first ones of the source); default all.
+    max_epochs : int, default 1000
+    lr : float, default 5e-4
+    lr_schedule, weight_decay, batch_size, norm_uncertainty, resampling, validation_fraction,
+    device, random_state, verbose, callbacks
+        As in :class:`CrossSectionRegressor`.
+    norm_warmup : int, default 0
+        The source already has the scale of the data: no warm-up.
+
+    Examples
+    --------
+    >>> from qestl.datasets import cut_low_excitation, load_qes  # doctest: +SKIP
+    >>> oxygen = cut_low_excitation(load_qes("16O"))  # doctest: +SKIP
+    >>> model = TransferRegressor.from_pretrained("carbon", target_A=16, freeze="shallow")
+    ... # doctest: +SKIP
+    >>> model.fit(oxygen[["E", "theta", "omega"]], oxygen["xsec"],
+    ...           sigma=oxygen["error"], dataset=oxygen["dataset"])  # doctest: +SKIP
+    """
+
+    uncertainty = "ensemble"
+    dropout = 0.0
+
+    def __init__(
+        self,
+        source=None,
+        target_A=None,
+        freeze=0,
+        n_estimators=None,
+        max_epochs=1000,
+        lr=5e-4,
+        lr_schedule="cosine",
+        weight_decay=0.0,
+        batch_size=256,
+        norm_uncertainty=0.05,
+        norm_warmup=0,
+        resampling="replica",
+        validation_fraction=0.1,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.source = source
+        self.target_A = target_A
+        self.freeze = freeze
+        self.n_estimators = n_estimators
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.norm_uncertainty = norm_uncertainty
+        self.norm_warmup = norm_warmup
+        self.resampling = resampling
+        self.validation_fraction = validation_fraction
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    @classmethod
+    def from_pretrained(cls, source="carbon", target_A=None, freeze=0, **params):
+        """A TransferRegressor starting from ``source``.
+
+        Parameters
+        ----------
+        source : str, path-like, CrossSectionRegressor or PretrainedModel, default "carbon"
+        target_A : int, optional
+        freeze : int or {"full", "shallow"}, default 0
+        **params
+            Other constructor parameters.
+
+        Returns
+        -------
+        TransferRegressor
+        """
+        return cls(PretrainedModel.resolve(source), target_A=target_A, freeze=freeze, **params)
+
+    # The architecture is the source's.
+    @property
+    def _source(self):
+        return PretrainedModel.resolve(self.source)
+
+    @property
+    def hidden_layers(self):
+        return tuple(self._source.params["hidden_layers"])
+
+    @property
+    def activation(self):
+        return self._source.params["activation"]
+
+    @property
+    def mass_number(self):
+        return self._source.mass_number if self.target_A is None else self.target_A
+
+    @property
+    def _ensemble_size(self):
+        return self._source.members if self.n_estimators is None else self.n_estimators
+
+    def _check_params(self):
+        source = self._source
+        if source.params.get("uncertainty", "ensemble") != "ensemble":
+            raise ValueError("TransferRegressor needs an ensemble source (uncertainty='ensemble')")
+        if not 1 <= self._n_trained <= source.members:
+            raise ValueError(
+                f"n_estimators must lie in [1, {source.members}] (the source's members), "
+                f"got {self.n_estimators!r}"
+            )
+        resolve_freeze(self.freeze, source.n_weight_layers)
+        if self.target_A is not None and not (
+            isinstance(self.target_A, int | np.integer) and self.target_A >= 1
+        ):
+            raise ValueError(f"target_A must be a positive int, got {self.target_A!r}")
+        super()._check_params()
+
+    def fit(self, X, y, sigma=None, dataset=None, freeze=None):
+        """Fine-tune on the target data.
+
+        Parameters
+        ----------
+        X, y, sigma, dataset
+            As in :meth:`CrossSectionRegressor.fit`.
+        freeze : int or {"full", "shallow"}, optional
+            Overrides the ``freeze`` parameter for this fit.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        requested = self.freeze if freeze is None else freeze
+        self.n_frozen_ = resolve_freeze(requested, self._source.n_weight_layers)
+        return super().fit(X, y, sigma=sigma, dataset=dataset)
+
+    def _fit_features(self, kin):
+        return features_from_config(self._source.config)
+
+    def _build_module(self, n_features, n_datasets):
+        return CrossSectionModule(
+            self._n_trained,
+            n_features,
+            n_datasets,
+            self.hidden_layers,
+            self.activation,
+            0.0,
+            self._source.params.get("batch_norm", True),
+        )
+
+    def _prepare_module(self, module):
+        members = self._n_trained
+        weights = {
+            name.removeprefix("mlp."): tensor[:members]
+            for name, tensor in self._source.state.items()
+            if name.startswith("mlp.")
+        }
+        module.mlp.load_state_dict(weights)
+        module.mlp.freeze(self.n_frozen_)
+
+    def _saved_params(self):
+        params = {k: v for k, v in self._source.params.items() if k != "callbacks"}
+        own = {k: v for k, v in self.get_params().items() if k not in ("source", "callbacks")}
+        params.update(
+            {k: v for k, v in own.items() if k in params and k != "n_estimators"},
+            n_estimators=self._n_trained,
+            mass_number=self.mass_number,
+        )
+        return params

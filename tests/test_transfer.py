@@ -1,0 +1,171 @@
+import pickle
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from skorch.callbacks import Callback
+
+from qestl import CrossSectionRegressor, ScaledRegressor, TransferRegressor
+from qestl.metrics import chi2_scorer
+from qestl.transfer import PretrainedModel, resolve_freeze
+
+SOURCE = dict(
+    n_estimators=3,
+    hidden_layers=(8, 8, 8),
+    batch_norm=True,
+    max_epochs=4,
+    norm_warmup=2,
+    batch_size=32,
+)
+TUNE = dict(max_epochs=3, batch_size=32, random_state=1)
+
+
+@pytest.fixture(scope="module")
+def data(toy_data):
+    return toy_data
+
+
+@pytest.fixture(scope="module")
+def source(data):
+    X, y, sigma, dataset = data
+    return CrossSectionRegressor(**SOURCE, random_state=0).fit(X, y, sigma=sigma, dataset=dataset)
+
+
+def tensors(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items() if k.startswith("mlp.")}
+
+
+def test_resolve_freeze_words_and_errors():
+    assert resolve_freeze("full", 11) == 0
+    assert resolve_freeze("shallow", 11) == 9
+    assert resolve_freeze(4, 11) == 4
+    for bad in (11, -1, True, "deep", 2.0):
+        with pytest.raises(ValueError, match="freeze"):
+            resolve_freeze(bad, 11)
+
+
+def test_untrained_transfer_is_the_source_times_A_ratio(source, data):
+    X = data[0]
+    model = TransferRegressor.from_pretrained(source, target_A=16, max_epochs=0)
+    model.fit(X, data[1], sigma=data[2])
+    assert model.predict_members(X) == pytest.approx(source.predict_members(X) * 16 / 12, rel=1e-5)
+    scaled = ScaledRegressor(source, factor=16 / 12).fit(X)
+    mean, std = scaled.predict(X, return_std=True)
+    ref_mean, ref_std = source.predict(X, return_std=True)
+    assert mean == pytest.approx(ref_mean * 16 / 12) and std == pytest.approx(ref_std * 16 / 12)
+
+
+@pytest.mark.parametrize("freeze", [2, "shallow"])
+def test_frozen_layers_keep_weights_and_batchnorm_statistics(source, data, freeze):
+    X, y, sigma, dataset = data
+    before = tensors(source.net_.module_)
+    model = TransferRegressor.from_pretrained(source, target_A=16, freeze=freeze, **TUNE)
+    model.fit(X, y * 1.3, sigma=sigma, dataset=dataset)
+    after = tensors(model.net_.module_)
+    n_frozen = resolve_freeze(freeze, 4)
+    assert model.n_frozen_ == n_frozen
+    # layers: [Linear, BatchNorm, ReLU, Dropout] * 3, Linear
+    for name, value in before.items():
+        block = int(name.split(".")[2]) // 4
+        if block < n_frozen:
+            assert torch.equal(after[name], value), name
+        elif name.endswith("weight") and "layers.0." not in name:
+            assert not torch.equal(after[name], value), name
+    # the running statistics of a trained block moved
+    trained = f"mlp.layers.{4 * n_frozen + 1}.running_mean"
+    if trained in before:
+        assert not torch.equal(after[trained], before[trained])
+
+
+def test_fit_freeze_argument_overrides_parameter(source, data):
+    X, y, sigma, dataset = data
+    model = TransferRegressor.from_pretrained(source, freeze=0, **TUNE)
+    model.fit(X, y, sigma=sigma, freeze="shallow")
+    assert model.n_frozen_ == 2 and model.freeze == 0
+
+
+def test_clone_keeps_pretrained_weights(source, data):
+    model = TransferRegressor.from_pretrained(source, target_A=16, freeze=1, **TUNE)
+    copy = clone(model)
+    assert copy.source is model.source
+    assert copy.get_params()["freeze"] == 1
+    X, y, sigma, _ = data
+    fitted = copy.fit(X, y, sigma=sigma)
+    first = tensors(fitted.net_.module_)["mlp.layers.0.weight"]
+    assert torch.equal(first, source.net_.module_.state_dict()["mlp.layers.0.weight"])
+
+
+def test_bad_sources_and_member_counts(source, data):
+    X, y, sigma, _ = data
+    with pytest.raises(ValueError, match="no source model"):
+        TransferRegressor().fit(X, y, sigma=sigma)
+    with pytest.raises(ValueError, match=r"n_estimators must lie in \[1, 3\]"):
+        TransferRegressor.from_pretrained(source, n_estimators=5).fit(X, y, sigma=sigma)
+    with pytest.raises(ValueError, match="target_A"):
+        TransferRegressor.from_pretrained(source, target_A=0).fit(X, y, sigma=sigma)
+    with pytest.raises(ValueError, match="factor"):
+        ScaledRegressor(source, factor=-1).fit(X)
+
+
+def test_saved_transfer_loads_as_regressor_and_as_source(source, data, tmp_path):
+    X, y, sigma, dataset = data
+    model = TransferRegressor.from_pretrained(source, target_A=27, n_estimators=2, **TUNE)
+    model.fit(X, y, sigma=sigma, dataset=dataset)
+    loaded = CrossSectionRegressor.load(model.save(tmp_path / "al"))
+    assert loaded.mass_number == 27 and loaded.n_estimators == 2
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    again = TransferRegressor.from_pretrained(tmp_path / "al", freeze=1, max_epochs=0).fit(
+        X, y, sigma=sigma
+    )
+    assert again.predict(X) == pytest.approx(model.predict(X), rel=1e-5)
+    assert isinstance(again.source, PretrainedModel) and "A=27" in repr(again.source)
+
+
+@pytest.fixture()
+def routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+def test_grid_search_over_freeze_with_chi2_scorer(source, data, routing):
+    X, y, sigma, dataset = data
+    model = TransferRegressor.from_pretrained(source, target_A=16, **TUNE)
+    model.set_fit_request(sigma=True, dataset=True, freeze=False)
+    scorer = chi2_scorer
+    search = GridSearchCV(
+        model,
+        {"freeze": [0, 2, "shallow"]},
+        scoring=scorer,
+        cv=KFold(2, shuffle=True, random_state=0),
+    )
+    search.fit(X, y, sigma=sigma, dataset=dataset)
+    assert search.best_params_["freeze"] in (0, 2, "shallow")
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.best_estimator_.source is model.source
+
+
+class _RecordThreads(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("torch_threads", torch.get_num_threads())
+
+
+def test_parallel_workers_pickle_and_share_the_cores(source, data, routing):
+    X, y, sigma, dataset = data
+    model = TransferRegressor.from_pretrained(source, callbacks=[_RecordThreads()], **TUNE)
+    assert pickle.loads(pickle.dumps(model)).source.members == 3
+    model.set_fit_request(sigma=True, dataset=True, freeze=False)
+    result = cross_validate(
+        model,
+        X,
+        y,
+        cv=KFold(2),
+        scoring=chi2_scorer,
+        params={"sigma": sigma, "dataset": dataset},
+        n_jobs=2,
+        return_estimator=True,
+    )
+    threads = [est.history_[0]["torch_threads"] for est in result["estimator"]]
+    assert all(t * 2 <= max(torch.get_num_threads(), 2) for t in threads), threads
