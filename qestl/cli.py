@@ -51,6 +51,35 @@ def _run_data(args):
     return 0
 
 
+def _run_benchmark(args):
+    from qestl.benchmark import run_transfer_benchmark
+
+    try:
+        run_transfer_benchmark(
+            targets=args.targets,
+            fractions=args.fractions,
+            seeds=args.seeds,
+            seeds_large=args.seeds_large,
+            output=args.output,
+            name=args.name,
+            data_home=args.data_home,
+        )
+    except FileNotFoundError as error:
+        print(f"qestl: {error}", file=sys.stderr)
+        return 2
+    results = Path(args.output) / f"{args.name}.md"
+    print("\n" + results.read_text())
+    print(f"results: {results}")
+    return 0
+
+
+def _run_transfer(args):
+    args.targets, args.fractions = [args.target], [args.train_fraction]
+    args.seeds, args.seeds_large = 1, 1
+    args.name = f"transfer_{args.target}"
+    return _run_benchmark(args)
+
+
 def build_parser():
     """The argument parser of the ``qestl`` command."""
     parser = argparse.ArgumentParser(
@@ -65,11 +94,36 @@ def build_parser():
     data.add_argument("--output", default="qestl-output", help="folder for figures")
     data.add_argument("--panels", type=int, default=12, help="number of spectra to plot")
     data.set_defaults(run=_run_data)
+
+    home_help = "folder of archive files (else QESTL_DATA, cache)"
+    bench = commands.add_parser(
+        "benchmark",
+        help="transfer benchmark: carbon -> other nuclei (scaled, fine-tuned, scratch)",
+    )
+    bench.add_argument("--targets", nargs="+", default=["16O", "27Al", "56Fe", "4He"])
+    bench.add_argument("--fractions", nargs="+", type=float, default=[0.1, 0.7])
+    bench.add_argument("--seeds", type=int, default=3, help="random splits per setting")
+    bench.add_argument(
+        "--seeds-large", type=int, default=1, help="splits when the training set exceeds 1000"
+    )
+    bench.add_argument("--name", default="transfer", help="stem of the result files")
+    bench.add_argument("--data-home", default=None, help=home_help)
+    bench.add_argument("--output", default="qestl-output", help="folder for results")
+    bench.set_defaults(run=_run_benchmark)
+
+    transfer = commands.add_parser(
+        "transfer", help="fine-tune the carbon model to one nucleus and compare"
+    )
+    transfer.add_argument("--target", default="16O")
+    transfer.add_argument("--train-fraction", type=float, default=0.1)
+    transfer.add_argument("--data-home", default=None, help=home_help)
+    transfer.add_argument("--output", default="qestl-output", help="folder for results")
+    transfer.set_defaults(run=_run_transfer)
     return parser
 
 
 def main(argv=None):
-    """Run the ``qestl`` command; without a sub-command it runs ``qestl data``.
+    """Run the ``qestl`` command; without a sub-command it runs ``qestl transfer``.
 
     Parameters
     ----------
@@ -84,7 +138,7 @@ def main(argv=None):
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
-        argv = ["data", *argv]
+        argv = ["transfer", *argv]
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -19,7 +19,7 @@ FORMAT_VERSION = 1
 _CONFIG, _WEIGHTS = "config.json", "weights.pt"
 
 
-def save_model_dir(path, config, state):
+def save_model_dir(path, config, state, dtype=None):
     """Write ``config`` (JSON-serialisable dict) and ``state`` (name -> Tensor) to ``path``.
 
     Parameters
@@ -28,6 +28,9 @@ def save_model_dir(path, config, state):
         Directory, created if needed.
     config : dict
     state : dict of str -> torch.Tensor
+    dtype : torch.dtype, optional
+        Store floating-point tensors in this type (``torch.float16`` halves
+        the file; loading casts back to the module's type).
 
     Returns
     -------
@@ -37,6 +40,11 @@ def save_model_dir(path, config, state):
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     cpu_state = {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}
+    if dtype is not None:
+        cpu_state = {
+            name: tensor.to(dtype) if tensor.is_floating_point() else tensor
+            for name, tensor in cpu_state.items()
+        }
     torch.save(cpu_state, path / _WEIGHTS)
     config = {"format_version": FORMAT_VERSION, **config}
     (path / _CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")

@@ -31,6 +31,8 @@ def plot_spectra(
     data,
     model=None,
     *,
+    reference=None,
+    labels=("model", "reference"),
     spectra=None,
     test=None,
     max_panels=12,
@@ -49,6 +51,10 @@ def plot_spectra(
     model : estimator, optional
         Anything with ``predict(X, return_std=True)`` on (E, theta, omega);
         drawn as the mean line and a 1 sigma band on a fine omega grid.
+    reference : estimator, optional
+        A second model (e.g. scaled carbon), drawn as a dashed mean line.
+    labels : tuple of str
+        Legend labels of ``model`` and ``reference``.
     spectra : list of str, optional
         Which spectra to draw; default up to ``max_panels`` spread over E and theta.
     test : array_like of bool or index, optional
@@ -98,18 +104,21 @@ def plot_spectra(
                     elinewidth=0.8,
                     label=label,
                 )
+        omega = np.linspace(
+            max(part["omega"].min() * 0.9, 1e-4),
+            min(part["omega"].max() * 1.05, energy * 0.999),
+            n_curve,
+        )
+        grid = pd.DataFrame({"E": energy, "theta": theta, "omega": omega})
         if model is not None:
-            omega = np.linspace(
-                max(part["omega"].min() * 0.9, 1e-4),
-                min(part["omega"].max() * 1.05, energy * 0.999),
-                n_curve,
-            )
-            grid = pd.DataFrame({"E": energy, "theta": theta, "omega": omega})
             mean, std = model.predict(grid, return_std=True)
-            ax.plot(omega, mean * scale, color="C0", lw=1.2, label="model")
+            ax.plot(omega, mean * scale, color="C0", lw=1.2, label=labels[0])
             ax.fill_between(
                 omega, (mean - std) * scale, (mean + std) * scale, color="C0", alpha=0.3, lw=0
             )
+        if reference is not None:
+            reference_mean = reference.predict(grid) * scale
+            ax.plot(omega, reference_mean, "--", color="C2", lw=1.2, label=labels[1])
         ax.set_title(f"E = {energy:g} GeV, θ = {theta:g}°", fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in axes.flat[len(chosen) :]:

@@ -617,18 +617,21 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         return (mean, members.std(axis=0)) if return_std else mean
 
     # -- persistence -----------------------------------------------------
-    def save(self, path):
+    def save(self, path, dtype=None):
         """Write the fitted model to a directory (``config.json`` + ``weights.pt``, no pickle).
 
         Parameters
         ----------
         path : str or path-like
+        dtype : torch.dtype, optional
+            Storage type of the weights; ``torch.float16`` halves the file
+            (predictions then differ at the 1e-3 level).
 
         Returns
         -------
         pathlib.Path
         """
-        return save_model_dir(path, self._config(), self.net_.module_.state_dict())
+        return save_model_dir(path, self._config(), self.net_.module_.state_dict(), dtype=dtype)
 
     def _saved_params(self):
         """JSON-able CrossSectionRegressor parameters that rebuild this model."""

@@ -234,14 +234,17 @@ class TransferRegressor(CrossSectionRegressor):
 
     @property
     def hidden_layers(self):
+        """Hidden widths (the source's)."""
         return tuple(self._source.params["hidden_layers"])
 
     @property
     def activation(self):
+        """Activation (the source's)."""
         return self._source.params["activation"]
 
     @property
     def mass_number(self):
+        """A of the target: ``target_A``, else the source's."""
         return self._source.mass_number if self.target_A is None else self.target_A
 
     @property

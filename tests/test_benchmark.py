@@ -1,0 +1,57 @@
+import json
+
+import numpy as np
+import pytest
+
+from qestl import CrossSectionRegressor
+from qestl.benchmark import run_transfer_benchmark
+from qestl.cli import main
+from qestl.datasets import cut_low_excitation, load_qes, split_data
+from qestl.metrics import reduced_chi2
+
+
+@pytest.fixture(scope="module")
+def tiny_carbon(qes_dir):
+    carbon = cut_low_excitation(load_qes("12C", data_home=qes_dir))
+    return CrossSectionRegressor(
+        n_estimators=2, hidden_layers=(8, 8), max_epochs=3, norm_warmup=1, random_state=0
+    ).fit(carbon[["E", "theta", "omega"]], carbon["xsec"], sigma=carbon["error"])
+
+
+def test_transfer_benchmark_writes_results_with_hand_checked_baseline(
+    tiny_carbon, qes_dir, tmp_path
+):
+    table = run_transfer_benchmark(
+        targets=["16O"],
+        fractions=[0.1],
+        seeds=1,
+        source=tiny_carbon,
+        output=tmp_path,
+        data_home=qes_dir,
+        progress=False,
+    )
+    assert list(table["method"]) == ["scaled", "full", "shallow", "scratch"]
+    oxygen = cut_low_excitation(load_qes("16O", data_home=qes_dir))
+    train, test = split_data(oxygen, 0.1, by="point", random_state=0)
+    assert set(table["n_train"]) == {len(train)} and set(table["n_test"]) == {len(test)}
+    scaled = tiny_carbon.predict(test[["E", "theta", "omega"]]) * 16 / 12
+    expected = reduced_chi2(test["xsec"], scaled, test["error"])
+    assert table.loc[0, "chi2_per_point"] == pytest.approx(expected, rel=1e-6)
+    assert np.all(np.isfinite(table["chi2_per_point_profiled"]))
+    # profiling the normalizations can only lower the chi2 of a fixed prediction
+    assert np.all(table["chi2_per_point_profiled"] <= table["chi2_per_point"] + 1e-9)
+    result = json.loads((tmp_path / "transfer.json").read_text())
+    assert len(result["runs"]) == 4 and result["figures"] == {"16O": "transfer_16O.png"}
+    text = (tmp_path / "transfer.md").read_text()
+    assert "| 16O | 10% | full |" in text and "| 0.79 |" in text
+    assert (tmp_path / "transfer_16O.png").stat().st_size > 10_000
+
+
+def test_benchmark_command_reports_missing_data(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("QESTL_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    status = main(
+        ["benchmark", "--targets", "16O", "--data-home", str(tmp_path), "--output", str(tmp_path)]
+    )
+    assert status == 2
+    assert "QESTL_DATA" in capsys.readouterr().err
