@@ -140,10 +140,12 @@ def test_grid_search_over_freeze_with_chi2_scorer(source, data, routing):
         {"freeze": [0, 2, "shallow"]},
         scoring=scorer,
         cv=KFold(2, shuffle=True, random_state=0),
+        n_jobs=2,
     )
     search.fit(X, y, sigma=sigma, dataset=dataset)
     assert search.best_params_["freeze"] in (0, 2, "shallow")
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    # refit in this process from a clone: the same (not copied) pretrained weights
     assert search.best_estimator_.source is model.source
 
 
