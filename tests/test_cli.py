@@ -8,7 +8,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_data_command_prints_summary_and_writes_figure(qes_dir, tmp_path, capsys):
-    assert main(["data", "--target", "carbon", "--data-home", str(qes_dir), "--output", str(tmp_path)]) == 0
+    assert (
+        main(["data", "--target", "carbon", "--data-home", str(qes_dir), "--output", str(tmp_path)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "12C: 2524 points, 10 datasets, 60 spectra" in out
     assert "Barreau:1983ht" in out
