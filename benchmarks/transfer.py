@@ -8,41 +8,19 @@ compares on the held-out points:
   weight layers trained) of the carbon ensemble;
 - the same network trained from scratch on the same training points.
 
-Writes benchmarks/results/transfer.{md,json} and one figure per target.
+Writes benchmarks/results/transfer.{md,json} and one figure per target. The
+options are those of ``qestl benchmark`` (this script is that command with
+the results folder of the repository).
 
-    QESTL_DATA=../shared/data/qes python benchmarks/transfer.py [--quick]
+    QESTL_DATA=../shared/data/qes python benchmarks/transfer.py [--targets 16O 56Fe]
 """
 
-import argparse
 import sys
 from pathlib import Path
 
-from qestl.benchmark import run_transfer_benchmark
+from qestl.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--targets", nargs="+", default=["16O", "27Al", "56Fe", "4He"])
-    parser.add_argument("--fractions", nargs="+", type=float, default=[0.1, 0.7])
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument(
-        "--seeds-large",
-        type=int,
-        default=1,
-        help="seeds for training sets above 1000 points (CPU time)",
-    )
-    parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
-    args = parser.parse_args(argv)
-    run_transfer_benchmark(
-        targets=args.targets,
-        fractions=args.fractions,
-        seeds=args.seeds,
-        seeds_large=args.seeds_large,
-        output=args.output,
-    )
-
+RESULTS = Path(__file__).resolve().parent / "results"
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["benchmark", "--output", str(RESULTS), *sys.argv[1:]]))

@@ -86,6 +86,11 @@ class _EnsembleNet(NeuralNet):
         self.norm_warmup = norm_warmup
         self.use_norm = use_norm
 
+    @property
+    def _profiling(self):
+        """Whether this epoch profiles N_mk (after the warm-up, with normalizations on)."""
+        return self.use_norm and len(self.history) > self.norm_warmup
+
     def on_epoch_begin(self, net, **kwargs):
         super().on_epoch_begin(net, **kwargs)
         self.module_.norm_sums.zero_()
@@ -97,14 +102,14 @@ class _EnsembleNet(NeuralNet):
         # direction N f = const (Adam steps every parameter by ~lr whatever
         # the gradient) and soaks up shape errors.
         module = self.module_
-        if self.use_norm and len(self.history) > self.norm_warmup:
+        if self._profiling:
             a, b = module.norm_sums
             module.norm.copy_(profiled_normalization(a, b, module.norm_uncertainty))
         super().on_epoch_end(net, **kwargs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         module = self.module_
-        if training and self.use_norm:
+        if training and self._profiling:
             a, b = normalization_sums(
                 y_pred, y_true.T, X["sigma"], X["dataset"], module.norm.shape[1], X["weight"].T
             )
