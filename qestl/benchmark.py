@@ -6,6 +6,7 @@ Shared by ``benchmarks/transfer.py`` and the ``qestl benchmark`` /
 
 import json
 import platform
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,8 +16,9 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from qestl.baselines import ScaledRegressor
+from qestl.baselines import ScaledRegressor, SuperscalingRegressor
 from qestl.datasets import cut_low_excitation, load_qes, parse_target, split_data
+from qestl.datasets.synthetic import make_inclusive_electron
 from qestl.metrics import reduced_chi2
 from qestl.regressor import CrossSectionRegressor
 from qestl.transfer import PretrainedModel, TransferRegressor
@@ -24,7 +26,7 @@ from qestl.transfer import PretrainedModel, TransferRegressor
 __all__ = ["METHODS", "PAPER_ANCHORS", "fit_method", "evaluate", "run_transfer_benchmark"]
 
 COLUMNS = ["E", "theta", "omega"]
-METHODS = ("scaled", "full", "shallow", "scratch")
+METHODS = ("scaled", "superscaling", "full", "shallow", "scratch")
 
 #: Graczyk et al. (2026) Table I, best L: test chi2/N (70 % train, 10 % train,
 #: scaled carbon 70 % / 10 %). ../shared/docs/PAPERS.md section 3.
@@ -35,15 +37,17 @@ PAPER_ANCHORS = {
 }
 
 
-def fit_method(method, train, mass_number, source, random_state=None, callbacks=None):
+def fit_method(method, train, target, source, random_state=None, callbacks=None):
     """Fit one of :data:`METHODS` on ``train`` (a load_qes frame).
 
     Parameters
     ----------
-    method : {"scaled", "full", "shallow", "scratch"}
+    method : {"scaled", "superscaling", "full", "shallow", "scratch"}
+        "superscaling" is the physics model of :mod:`qestl.physics.electron`
+        with nothing fitted.
     train : pandas.DataFrame
-    mass_number : int
-        A of the target.
+    target : str
+        The target nucleus, e.g. ``'16O'``.
     source : PretrainedModel
         The carbon ensemble.
     random_state : int, optional
@@ -54,10 +58,13 @@ def fit_method(method, train, mass_number, source, random_state=None, callbacks=
     -------
     estimator
     """
+    mass_number = parse_target(target).A
     deltas = dict(zip(train["dataset"], train["norm_uncertainty"], strict=False))
     fit_args = dict(sigma=train["error"], dataset=train["dataset"])
     if method == "scaled":
         model = ScaledRegressor(source, factor=mass_number / source.mass_number)
+    elif method == "superscaling":
+        model = SuperscalingRegressor(target)
     elif method in ("full", "shallow"):
         model = TransferRegressor.from_pretrained(
             source,
@@ -125,6 +132,8 @@ def run_transfer_benchmark(
     name="transfer",
     data_home=None,
     progress=True,
+    resume=False,
+    data_source="auto",
 ):
     """Run the benchmark and write ``<name>.md``, ``<name>.json`` and figures to ``output``.
 
@@ -145,6 +154,13 @@ def run_transfer_benchmark(
     data_home : path-like, optional
     progress : bool
         Print one line per fit.
+    resume : bool
+        Keep the runs already in ``<name>.json`` and fit only the missing ones
+        (a long benchmark can be stopped and continued).
+    data_source : {"auto", "real", "pseudo"}, default "auto"
+        "auto": measured data when found, else pseudo-data from
+        :func:`qestl.datasets.make_inclusive_electron`, announced on stderr and
+        in the results; "real": measured data or FileNotFoundError.
 
     Returns
     -------
@@ -155,32 +171,49 @@ def run_transfer_benchmark(
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     rows, figures = [], {}
+    previous = output / f"{name}.json"
+    if resume and previous.exists():
+        stored = json.loads(previous.read_text())
+        rows, figures = stored["runs"], stored["figures"]
+    done = {(r["target"], r["train_fraction"], r["seed"], r["method"]) for r in rows}
     plan = []
-    datasets = {}
-    dropped = {}
+    datasets, dropped, name_of, pseudo = {}, {}, {}, []
     for target in targets:
-        data = cut_low_excitation(load_qes(target, data_home=data_home))
+        data = cut_low_excitation(_load_target(target, data_home, data_source, pseudo))
         # S_A, and so every network prediction, vanishes at theta = 180 deg
         # (56Fe: 20 Hotta 1994 points); they cannot be fitted and are left out.
         backward = data["theta"] >= 180.0
         dropped[data.attrs["target"]] = int(backward.sum())
+        name_of[target] = data.attrs["target"]
         datasets[target] = data[~backward]
     # All targets at the first fraction first: partial results stay useful.
     for fraction in fractions:
         for target in targets:
             n_seeds = seeds if fraction * len(datasets[target]) <= 1000 else seeds_large
             plan += [(target, fraction, seed) for seed in range(n_seeds)]
-    bar = tqdm(total=len(plan) * len(methods), disable=not progress, unit="fit", desc="transfer")
-    for target, fraction, seed in plan:
+    plan = [
+        (
+            target,
+            fraction,
+            seed,
+            [m for m in methods if (name_of[target], fraction, seed, m) not in done],
+        )
+        for target, fraction, seed in plan
+    ]
+    plan = [step for step in plan if step[3]]
+    total = sum(len(step[3]) for step in plan)
+    bar = tqdm(total=total, disable=not progress, unit="fit", desc="transfer")
+    for target, fraction, seed, todo in plan:
         data = datasets[target]
-        mass_number = parse_target(target).A
         train, test = split_data(data, fraction, by="point", random_state=seed)
         fitted = {}
-        for method in methods:
+        for method in todo:
             bar.set_postfix_str(f"{target} {fraction:.0%} seed {seed} {method}")
-            start = time.perf_counter()
-            model = fit_method(method, train, mass_number, source, random_state=seed)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            model = fit_method(method, train, target, source, random_state=seed)
             wall = time.perf_counter() - start
+            # CPU time (all threads) does not grow when other jobs share the cores.
+            cpu = time.process_time() - start_cpu
             fitted[method] = model
             row = {
                 "target": data.attrs["target"],
@@ -190,6 +223,7 @@ def run_transfer_benchmark(
                 "n_train": len(train),
                 "n_test": len(test),
                 "wall_s": wall,
+                "cpu_s": cpu,
                 **evaluate(model, test),
             }
             rows.append(row)
@@ -204,7 +238,9 @@ def run_transfer_benchmark(
             path = output / f"{name}_{data.attrs['target']}.png"
             _figure(data, test, fitted, path)
             figures[data.attrs["target"]] = path.name
-        _write(pd.DataFrame(rows), figures, output, name, source, seeds, seeds_large, dropped)
+        _write(
+            pd.DataFrame(rows), figures, output, name, source, seeds, seeds_large, dropped, pseudo
+        )
     bar.close()
     return pd.DataFrame(rows)
 
@@ -226,12 +262,33 @@ def _figure(data, test, fitted, path):
     fig.savefig(path, dpi=110)
 
 
-def _write(table, figures, output, name, source, seeds, seeds_large, dropped):
+def _load_target(target, data_home, data_source, pseudo):
+    """Measured data of ``target``, or pseudo-data when allowed and none is found."""
+    if data_source not in ("auto", "real", "pseudo"):
+        raise ValueError(f"data must be 'auto', 'real' or 'pseudo', got {data_source!r}")
+    if data_source != "pseudo":
+        try:
+            return load_qes(target, data_home=data_home)
+        except FileNotFoundError:
+            if data_source == "real":
+                raise
+    data = make_inclusive_electron(target, random_state=0)
+    pseudo.append(data.attrs["target"])
+    print(
+        f"qestl: no measured data for {data.attrs['target']} (QES archive not found): using "
+        "PSEUDO-DATA from qestl's superscaling model (qestl.physics.electron), not measurements",
+        file=sys.stderr,
+    )
+    return data
+
+
+def _write(table, figures, output, name, source, seeds, seeds_large, dropped, pseudo):
     summary = (
         table.groupby(["target", "train_fraction", "method"])
         .agg(
             chi2=("chi2_per_point", "median"),
             chi2_profiled=("chi2_per_point_profiled", "median"),
+            cpu=("cpu_s", "median"),
             unc=("median_relative_uncertainty", "median"),
             wall=("wall_s", "median"),
             n_train=("n_train", "first"),
@@ -258,23 +315,34 @@ def _write(table, figures, output, name, source, seeds, seeds_large, dropped):
         "summary": summary.to_dict(orient="records"),
         "paper_anchors": {k: {str(f): v for f, v in a.items()} for k, a in PAPER_ANCHORS.items()},
         "figures": figures,
+        "pseudo_data": pseudo,
     }
     (output / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
         "# Transfer of the carbon ensemble to other nuclei",
         "",
         f"{stamp}; {result['machine']}; source {result['source']}.",
+        *(
+            [
+                "",
+                f"**PSEUDO-DATA** (no measured data found) for {', '.join(pseudo)}: "
+                "points generated by qestl's superscaling model, not measurements.",
+            ]
+            if pseudo
+            else []
+        ),
         "",
         "Test chi2/N on the held-out points (no factor 1/2), ensemble mean; median over "
         f"seeds ({seeds} random splits per point, {seeds_large} when the training set "
         "exceeds 1000 points). 'N=1': point-to-point errors only; 'profiled': one "
         "normalization per dataset profiled on the test points with its penalty. "
-        "Wall time per fit on this machine. Points at theta = 180 deg are left out "
+        "Wall and CPU time (all threads; unaffected by other jobs on the machine) per fit "
+        "on this machine. Points at theta = 180 deg are left out "
         f"(the output scale S_A vanishes there): {dropped}.",
         "",
         "| target | train | method | n train | chi2/N (N=1) | chi2/N (profiled) | "
-        "median rel. unc. | wall [s] | seeds | paper (best L) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "median rel. unc. | wall [s] | CPU [s] | seeds | paper (best L) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary.itertuples():
         anchor = PAPER_ANCHORS.get(row.target, {})
@@ -284,10 +352,12 @@ def _write(table, figures, output, name, source, seeds, seeds_large, dropped):
             paper = anchor.get(row.train_fraction)
         else:
             paper = None
+        cpu = "" if np.isnan(row.cpu) else f"{row.cpu:.0f}"
+        paper = "" if paper is None else f"{paper:g}"
         lines.append(
             f"| {row.target} | {row.train_fraction:.0%} | {row.method} | {row.n_train} | "
             f"{row.chi2:.2f} | {row.chi2_profiled:.2f} | {100 * row.unc:.1f} % | "
-            f"{row.wall:.1f} | {row.seeds} | {'' if paper is None else f'{paper:g}'} |"
+            f"{row.wall:.1f} | {cpu} | {row.seeds} | {paper} |"
         )
     lines += [
         "",

@@ -63,6 +63,8 @@ def _run_benchmark(args):
             output=args.output,
             name=args.name,
             data_home=args.data_home,
+            resume=getattr(args, "resume", False),
+            data_source=args.data,
         )
     except FileNotFoundError as error:
         print(f"qestl: {error}", file=sys.stderr)
@@ -96,6 +98,11 @@ def build_parser():
     data.set_defaults(run=_run_data)
 
     home_help = "folder of archive files (else QESTL_DATA, cache)"
+    data_choices = ("auto", "real", "pseudo")
+    data_help = (
+        "measured data ('real'), qestl's physics-model pseudo-data ('pseudo'), or measured "
+        "when found and pseudo-data otherwise ('auto', default)"
+    )
     bench = commands.add_parser(
         "benchmark",
         help="transfer benchmark: carbon -> other nuclei (scaled, fine-tuned, scratch)",
@@ -108,7 +115,11 @@ def build_parser():
     )
     bench.add_argument("--name", default="transfer", help="stem of the result files")
     bench.add_argument("--data-home", default=None, help=home_help)
+    bench.add_argument("--data", choices=data_choices, default="auto", help=data_help)
     bench.add_argument("--output", default="qestl-output", help="folder for results")
+    bench.add_argument(
+        "--resume", action="store_true", help="keep the runs in <name>.json, fit the missing ones"
+    )
     bench.set_defaults(run=_run_benchmark)
 
     transfer = commands.add_parser(
@@ -117,6 +128,7 @@ def build_parser():
     transfer.add_argument("--target", default="16O")
     transfer.add_argument("--train-fraction", type=float, default=0.1)
     transfer.add_argument("--data-home", default=None, help=home_help)
+    transfer.add_argument("--data", choices=data_choices, default="auto", help=data_help)
     transfer.add_argument("--output", default="qestl-output", help="folder for results")
     transfer.set_defaults(run=_run_transfer)
     return parser

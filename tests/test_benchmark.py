@@ -30,7 +30,7 @@ def test_transfer_benchmark_writes_results_with_hand_checked_baseline(
         data_home=qes_dir,
         progress=False,
     )
-    assert list(table["method"]) == ["scaled", "full", "shallow", "scratch"]
+    assert list(table["method"]) == ["scaled", "superscaling", "full", "shallow", "scratch"]
     oxygen = cut_low_excitation(load_qes("16O", data_home=qes_dir))
     train, test = split_data(oxygen, 0.1, by="point", random_state=0)
     assert set(table["n_train"]) == {len(train)} and set(table["n_test"]) == {len(test)}
@@ -41,7 +41,7 @@ def test_transfer_benchmark_writes_results_with_hand_checked_baseline(
     # profiling the normalizations can only lower the chi2 of a fixed prediction
     assert np.all(table["chi2_per_point_profiled"] <= table["chi2_per_point"] + 1e-9)
     result = json.loads((tmp_path / "transfer.json").read_text())
-    assert len(result["runs"]) == 4 and result["figures"] == {"16O": "transfer_16O.png"}
+    assert len(result["runs"]) == 5 and result["figures"] == {"16O": "transfer_16O.png"}
     text = (tmp_path / "transfer.md").read_text()
     assert "| 16O | 10% | full |" in text and "| 0.79 |" in text
     assert (tmp_path / "transfer_16O.png").stat().st_size > 10_000
@@ -51,7 +51,37 @@ def test_benchmark_command_reports_missing_data(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("QESTL_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     status = main(
-        ["benchmark", "--targets", "16O", "--data-home", str(tmp_path), "--output", str(tmp_path)]
+        ["benchmark", "--targets", "16O", "--data", "real"]
+        + ["--data-home", str(tmp_path), "--output", str(tmp_path)]
     )
     assert status == 2
     assert "QESTL_DATA" in capsys.readouterr().err
+
+
+def test_benchmark_falls_back_to_announced_pseudo_data_and_resumes(
+    tiny_carbon, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.delenv("QESTL_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    settings = dict(
+        targets=["16O"],
+        fractions=[0.1],
+        seeds=1,
+        source=tiny_carbon,
+        output=tmp_path,
+        data_home=tmp_path,
+        progress=False,
+    )
+    first = run_transfer_benchmark(methods=("scaled", "superscaling"), **settings)
+    assert "PSEUDO-DATA" in capsys.readouterr().err
+    assert "**PSEUDO-DATA**" in (tmp_path / "transfer.md").read_text()
+    assert json.loads((tmp_path / "transfer.json").read_text())["pseudo_data"] == ["16O"]
+    # the pseudo-data are the superscaling model with 3 % noise and normalizations
+    assert 0.3 < first.loc[1, "chi2_per_point_profiled"] < 3.0
+    resumed = run_transfer_benchmark(
+        methods=("scaled", "superscaling", "full"), resume=True, **settings
+    )
+    assert list(resumed["method"]) == ["scaled", "superscaling", "full"]
+    assert resumed.loc[0, "wall_s"] == first.loc[0, "wall_s"]  # kept, not refitted
+    with pytest.raises(FileNotFoundError, match="QESTL_DATA"):
+        run_transfer_benchmark(data_source="real", **settings)

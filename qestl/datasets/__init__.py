@@ -6,6 +6,13 @@ Every loader returns a pandas DataFrame with documented columns and units
 
 from qestl.datasets._cache import get_data_home
 from qestl.datasets.fetch import QES_ARCHIVE_URL, fetch_qes
+from qestl.datasets.generator_files import (
+    CHANNELS,
+    EVENT_COLUMNS,
+    read_events,
+    read_genie_gst,
+    read_nuisance_flat,
+)
 from qestl.datasets.normalization import (
     DEFAULT_NORM_UNCERTAINTY,
     NORM_UNCERTAINTY,
@@ -18,9 +25,12 @@ from qestl.datasets.selection import (
     select_kinematics,
     split_data,
 )
+from qestl.datasets.synthetic import make_cc_events, make_inclusive_electron
 from qestl.datasets.targets import Nucleus, parse_target
 
 __all__ = [
+    "CHANNELS",
+    "EVENT_COLUMNS",
     "DEFAULT_NORM_UNCERTAINTY",
     "LOW_EXCITATION_CUT",
     "NORM_UNCERTAINTY",
@@ -31,8 +41,13 @@ __all__ = [
     "fetch_qes",
     "get_data_home",
     "load_qes",
+    "make_cc_events",
+    "make_inclusive_electron",
     "norm_uncertainty_of",
     "parse_target",
+    "read_events",
+    "read_genie_gst",
+    "read_nuisance_flat",
     "read_qes_file",
     "select_kinematics",
     "split_data",
