@@ -2,8 +2,14 @@
 
 __version__ = "0.1.0"
 
-from qestl.baselines import ScaledRegressor
+from qestl.baselines import ScaledRegressor, SuperscalingRegressor
 from qestl.regressor import CrossSectionRegressor
 from qestl.transfer import TransferRegressor
 
-__all__ = ["CrossSectionRegressor", "ScaledRegressor", "TransferRegressor", "__version__"]
+__all__ = [
+    "CrossSectionRegressor",
+    "ScaledRegressor",
+    "SuperscalingRegressor",
+    "TransferRegressor",
+    "__version__",
+]
