@@ -188,16 +188,17 @@ def make_cc_events(
 
     Parameters
     ----------
-    n : int
-        Number of events.
+    n : int or None
+        Number of events; may be None when ``energy`` gives one energy per event.
     target : str, default "C"
         ``'C'``/``'12C'`` or ``'Ar'``/``'40Ar'``.
     probe : {"numu", "numubar"}
     model : str or NeutrinoModel, default "default"
         ``"default"`` or ``"changed"`` (M_A 1.35 GeV, M_A^Delta 1.034 GeV, local
         Fermi gas), see :data:`qestl.physics.neutrino.MODELS`.
-    energy : float, (low, high) or array_like of shape (n,)
-        Neutrino energy [GeV]: fixed, uniform in [low, high], or one per event.
+    energy : float, tuple (low, high) or array_like of shape (n,)
+        Neutrino energy [GeV], 0.2-20 (tuned for 0.3-10): fixed, uniform in
+        [low, high] (a tuple), or one per event (a list or array).
     random_state : int, RandomState instance or None
 
     Returns
