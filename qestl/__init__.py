@@ -3,10 +3,12 @@
 __version__ = "0.1.0"
 
 from qestl.baselines import ScaledRegressor, SuperscalingRegressor
+from qestl.gan import ConditionalGAN
 from qestl.regressor import CrossSectionRegressor
 from qestl.transfer import TransferRegressor
 
 __all__ = [
+    "ConditionalGAN",
     "CrossSectionRegressor",
     "ScaledRegressor",
     "SuperscalingRegressor",

@@ -1,0 +1,714 @@
+"""ConditionalGAN: the muon generator of Bonilla et al. (arXiv:2508.12987) as an estimator."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+from skorch.callbacks import Callback, PassthroughScoring
+from skorch.dataset import unpack_data
+from skorch.utils import to_device
+
+from qestl import kinematics
+from qestl.constants import M_MUON
+from qestl.metrics import event_proxies, map_3d, map_proxies
+from qestl.nn.gan import Discriminator, GanModule, Generator, discriminator_loss, hce_loss
+from qestl.persistence import load_model_dir, save_model_dir
+from qestl.regressor import resolve_device
+from qestl.transfer import resolve_freeze
+
+__all__ = ["ConditionalGAN", "PretrainedGAN"]
+
+#: Parameters that fix the shapes of the weights (a pretrained source dictates them).
+_ARCHITECTURE = (
+    "latent_dim",
+    "generator_width",
+    "generator_blocks",
+    "discriminator_width",
+    "discriminator_blocks",
+)
+#: Rows per forward pass when sampling (bounds the memory of 10^6-event requests).
+_SAMPLE_CHUNK = 65536
+
+
+def _check_energies(E_nu):
+    """Neutrino energies as a flat float array; each must leave room for a muon."""
+    E_nu = np.asarray(E_nu, dtype=float)
+    if E_nu.ndim == 2 and E_nu.shape[1] == 1:
+        E_nu = E_nu[:, 0]
+    if E_nu.ndim > 1:
+        raise ValueError(f"E_nu must have shape (n,) or (n, 1), got {E_nu.shape}")
+    E_nu = np.atleast_1d(E_nu)
+    if E_nu.size == 0:
+        raise ValueError("E_nu is empty")
+    threshold = M_MUON + kinematics.E_MU_GAP
+    bad = ~(E_nu > threshold)  # also catches NaN
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise ValueError(
+            f"{rows.size} neutrino energies are NaN or <= m_mu + 0.004 = {threshold:.4f} GeV "
+            f"(rows {rows[:10].tolist()})"
+        )
+    return E_nu
+
+
+def _training_proxies(E_nu, muon):
+    """(E_nu', target (theta', E_mu')) from validated physical events."""
+    proxies = event_proxies(np.column_stack([E_nu, muon]))
+    return proxies[:, :1], proxies[:, [2, 1]]
+
+
+class PretrainedGAN:
+    """A read-only snapshot of a fitted :class:`ConditionalGAN`: config and tensors.
+
+    The ``source`` parameter of a fine-tuned GAN. As
+    :class:`qestl.transfer.PretrainedModel`, ``copy.deepcopy`` (hence
+    :func:`sklearn.base.clone`) returns the same object, so clones keep the
+    pretrained weights without copying them.
+
+    Parameters
+    ----------
+    config : dict
+        The saved ``config.json`` of a ConditionalGAN.
+    state : dict of str -> torch.Tensor
+        Generator and discriminator tensors (CPU).
+    name : str
+        A label for ``repr``.
+    """
+
+    def __init__(self, config, state, name):
+        self.config = config
+        self.state = state
+        self.name = name
+
+    @classmethod
+    def resolve(cls, source):
+        """A PretrainedGAN from a shipped name, a saved-model directory or a fitted GAN.
+
+        Parameters
+        ----------
+        source : str, path-like, ConditionalGAN or PretrainedGAN
+            ``"numu-carbon"`` is the shipped numu-12C model.
+
+        Returns
+        -------
+        PretrainedGAN
+        """
+        if isinstance(source, cls):
+            return source
+        if isinstance(source, ConditionalGAN):
+            state = {k: v.detach().cpu().clone() for k, v in source.module_.state_dict().items()}
+            return cls(source._config(), state, type(source).__name__)
+        if source is None:
+            raise ValueError(
+                "no source model: pass 'numu-carbon', a saved-model directory or a fitted "
+                "ConditionalGAN"
+            )
+        config, state = load_model_dir(source)
+        if config.get("estimator") != "ConditionalGAN":
+            raise ValueError(
+                f"{source!r} holds a {config.get('estimator')!r}, not a ConditionalGAN"
+            )
+        return cls(config, state, str(source))
+
+    @property
+    def params(self):
+        """The source's ConditionalGAN parameters."""
+        return self.config["params"]
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __repr__(self):
+        arch = ", ".join(f"{k}={self.params[k]}" for k in _ARCHITECTURE)
+        return f"PretrainedGAN({self.name!r}, {arch})"
+
+
+class _GanNet(NeuralNet):
+    """skorch net whose train step alternates a discriminator and a generator update.
+
+    ``optimizer_`` updates the generator, ``optimizer_discriminator_`` the
+    discriminator (both of type ``optimizer`` with the same settings but the
+    learning rate, ``discriminator_lr`` for the latter; frozen parameters are
+    left out). From epoch ``amsgrad_epoch + 1`` both are
+    replaced by their AMSGrad variant with fresh moments.
+    """
+
+    def __init__(self, *args, amsgrad_epoch=0, discriminator_lr=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.amsgrad_epoch = amsgrad_epoch
+        self.discriminator_lr = discriminator_lr
+
+    def initialize_optimizer(self, *args, **kwargs):
+        """Build the two optimizers (AMSGrad from the start when ``amsgrad_epoch == 0``)."""
+        self._make_optimizers(amsgrad=self.amsgrad_epoch == 0)
+        return self
+
+    def _make_optimizers(self, amsgrad):
+        nets = {"optimizer_": self.module_.generator}
+        nets["optimizer_discriminator_"] = self.module_.discriminator
+        for attr, net in nets.items():
+            named = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+            args, kwargs = self.get_params_for_optimizer("optimizer", named)
+            if attr == "optimizer_discriminator_" and self.discriminator_lr is not None:
+                kwargs["lr"] = self.discriminator_lr
+            setattr(self, attr, self.optimizer(*args, **kwargs, amsgrad=amsgrad))
+
+    def on_epoch_begin(self, net, **kwargs):
+        """Switch to AMSGrad after ``amsgrad_epoch`` epochs."""
+        super().on_epoch_begin(net, **kwargs)
+        if self.amsgrad_epoch > 0 and len(self.history) == self.amsgrad_epoch + 1:
+            self._make_optimizers(amsgrad=True)
+
+    def train_step(self, batch, **fit_params):
+        """One discriminator step (BCE), then one generator step (HCE loss) on fresh latents."""
+        self._set_training(True)
+        enu, real = (to_device(t, self.device) for t in unpack_data(batch))
+        module = self.module_
+        with torch.no_grad():
+            fake = module(enu)
+        self.optimizer_discriminator_.zero_grad()
+        d_loss = discriminator_loss(
+            module.discriminator(real, enu), module.discriminator(fake, enu)
+        )
+        d_loss.backward()
+        self.optimizer_discriminator_.step()
+
+        self.optimizer_.zero_grad()
+        fake = module(enu)
+        g_loss = hce_loss(module.discriminator(fake, enu))
+        g_loss.backward()
+        self.notify(
+            "on_grad_computed",
+            named_parameters=list(module.generator.named_parameters()),
+            batch=batch,
+            training=True,
+        )
+        self.optimizer_.step()
+        self.history.record_batch("train_d_loss", d_loss.item())
+        return {"loss": g_loss.detach(), "y_pred": fake.detach()}
+
+
+class _BestMapEpoch(Callback):
+    """Per-epoch MAP-3D of the generator on validation events; keep the best epoch.
+
+    The criterion of Bonilla et al.: the mean of MAP-3D with and without
+    tails (only the former when no bin holds more than 5 events of both
+    samples, as with small validation sets). The generator is sampled
+    (evaluation mode, fixed latents) at the validation energies, so both
+    samples share the E_nu distribution. Without any finite score the last
+    epoch is kept.
+    """
+
+    def __init__(self, enu, reference, bins, seed):
+        self.enu = enu
+        self.reference = reference
+        self.bins = bins
+        self.seed = seed
+
+    def on_train_begin(self, net, **kwargs):
+        module = net.module_
+        generator = torch.Generator().manual_seed(self.seed)
+        self.z_ = torch.randn(len(self.enu), module.latent_dim, generator=generator)
+        self.z_, self.enu_ = self.z_.to(net.device), self.enu.to(net.device)
+        self.best_score_, self.best_epoch_, self.best_state_ = float("inf"), 0, None
+
+    def on_epoch_end(self, net, **kwargs):
+        module = net.module_
+        module.eval()
+        with torch.no_grad():
+            fake = module(self.enu_, self.z_).clamp(-1.0, 1.0).cpu().numpy()
+        module.train()
+        generated = np.column_stack([self.reference[:, 0], fake[:, 1], fake[:, 0]])
+        tails = map_proxies(generated, self.reference, self.bins, tails=True)
+        core = map_proxies(generated, self.reference, self.bins, tails=False)
+        finite = [m for m in (tails, core) if np.isfinite(m)]
+        score = float(np.mean(finite)) if finite else float("nan")
+        net.history.record("valid_map", tails)
+        net.history.record("valid_map_no_tails", core)
+        net.history.record("valid_score", score)
+        if score < self.best_score_:  # NaN (no common bin) never improves
+            self.best_score_, self.best_epoch_ = score, len(net.history)
+            self.best_state_ = {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_state_ is None:
+            self.best_epoch_ = len(net.history)
+        else:
+            net.module_.load_state_dict(self.best_state_)
+
+
+class ConditionalGAN(BaseEstimator):
+    """Conditional GAN of the muon kinematics of CC neutrino events (Bonilla et al.).
+
+    arXiv:2508.12987 (PRD 113, 053001): given the neutrino energy E_nu, the
+    generator draws the outgoing muon (E_mu, theta). Networks, losses and the
+    model selection follow the paper; everything works in its proxy
+    variables in [-1, 1] (:func:`qestl.kinematics.enu_to_proxy`,
+    :func:`~qestl.kinematics.emu_to_proxy`, :func:`~qestl.kinematics.theta_to_proxy`).
+
+    - Generator (:class:`qestl.nn.gan.Generator`): latent z ~ N(0, 1) and
+      E_nu' through separate dense layers, concatenated, ``generator_blocks``
+      blocks Dense -> LayerNorm -> ReLU -> Dropout (E_nu' concatenated to the
+      input of, and a skip around, every block after the first), a dense
+      output (theta', E_mu').
+    - Discriminator (:class:`qestl.nn.gan.Discriminator`): PReLU blocks, one
+      input branch for the event and one for E_nu', then
+      ``discriminator_blocks`` blocks and one logit: about twice as deep as
+      the generator with about twice its parameters per layer.
+    - Gaussian noise (``noise_std``) after every dense and LayerNorm layer of
+      both networks, in training only.
+    - Losses: binary cross-entropy for the discriminator; for the generator
+      L_HCE = mean{log[1 - D(G)] - log D(G)} (:func:`qestl.nn.gan.hce_loss`).
+      One discriminator step, then one generator step per batch.
+    - Optimizers: AdamW for both networks, replaced by AMSGrad (AdamW with
+      ``amsgrad=True``, fresh moments, same learning rate and decay) after a
+      fraction ``amsgrad_from`` of the epochs; the paper states only the
+      order "AdamW, then AMSGrad".
+    - Model selection: the epoch with the lowest (MAP-3D + MAP-3D w/o
+      tails) / 2 (:func:`qestl.metrics.map_3d`) on a held-out
+      ``validation_fraction`` of the events is kept.
+
+    Sampled proxies are clipped to [-1, 1], so every generated muon obeys
+    m_mu <= E_mu <= E_nu - 4 MeV and 0 <= theta <= 180 degrees.
+
+    Widths, depths, dropout, noise, learning rate, batch size and epochs are
+    not given in the text of the paper we have; the defaults are qestl choices.
+
+    Parameters
+    ----------
+    latent_dim : int, default 50
+    generator_width : int, default 128
+    generator_blocks : int, default 3
+    discriminator_width : int, default 192
+        About sqrt(2) times the generator's: twice the parameters per layer.
+    discriminator_blocks : int, default 6
+        Twice the generator's depth.
+    dropout : float, default 0.1
+    noise_std : float, default 0.05
+        Std of the injected Gaussian noise.
+    max_epochs : int, default 100
+    batch_size : int, default 1024
+    lr : float, default 5e-5
+        Learning rate of the generator.
+    discriminator_lr : float, default 2e-4
+        Learning rate of the discriminator. Four times the generator's (the
+        two time-scale rule of Heusel et al., NeurIPS 2017): with equal rates
+        the generator, whose every Adam step moves it by about ``lr`` per
+        weight whatever the gradient, outran the slowly learning
+        discriminator and oscillated (toy events, measured).
+    betas : tuple of float, default (0.5, 0.999)
+        Adam moments; beta1 = 0.5 is the usual GAN choice.
+    weight_decay : float, default 1e-4
+        Decoupled weight decay (AdamW).
+    amsgrad_from : float in [0, 1], default 0.5
+        Fraction of ``max_epochs`` trained with AdamW before the switch to
+        AMSGrad (0: AMSGrad throughout, 1: AdamW throughout).
+    validation_fraction : float in [0, 1), default 0.1
+        Events held out for the model selection; 0 keeps the last epoch.
+    map_bins : int, default 14
+        Bins per axis of the MAP-3D used for the selection.
+    source : PretrainedGAN, optional
+        Starting weights (set by :meth:`from_pretrained`); the architecture
+        parameters must then be the source's.
+    freeze : int or {"full", "shallow"}, default 0
+        Leading stages of both networks held at the source's weights
+        (:meth:`qestl.nn.gan.GanModule.freeze`, :func:`qestl.transfer.resolve_freeze`);
+        only with a source.
+    device : str, default "auto"
+        "auto" uses CUDA when available.
+    random_state : int or None
+        Seeds the split, initialisation, latents, noise and shuffling; two
+        CPU fits with one seed are identical.
+    verbose : int, default 0
+        1 prints skorch's per-epoch table.
+    callbacks : list of skorch callbacks, optional
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained net: ``module_`` (:class:`qestl.nn.gan.GanModule`),
+        ``optimizer_`` (generator), ``optimizer_discriminator_``.
+    history_ : skorch.History
+        Per epoch: ``train_loss`` (generator HCE), ``train_d_loss``,
+        ``valid_map``, ``valid_map_no_tails``, ``valid_score``.
+    best_epoch_ : int
+        Epoch kept (1-based).
+    n_frozen_ : int
+        Stages held fixed in the last fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> E_nu = rng.uniform(0.3, 10.0, 200)
+    >>> muon = np.column_stack([0.5 * E_nu + 0.1, rng.uniform(5.0, 60.0, 200)])
+    >>> gan = ConditionalGAN(generator_width=16, discriminator_width=24, max_epochs=1,
+    ...                      batch_size=100, random_state=0).fit(E_nu, muon)
+    >>> gan.sample([0.5, 1.0, 3.0], random_state=0).shape
+    (3, 3)
+    """
+
+    _parameter_constraints = {
+        **{name: [Interval(Integral, 1, None, closed="left")] for name in _ARCHITECTURE},
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "noise_std": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "discriminator_lr": [Interval(Real, 0, None, closed="neither")],
+        "betas": [tuple],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "amsgrad_from": [Interval(Real, 0, 1, closed="both")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "map_bins": [Interval(Integral, 1, None, closed="left")],
+        "source": [PretrainedGAN, None],
+        "freeze": [Interval(Integral, 0, None, closed="left"), StrOptions({"full", "shallow"})],
+        "device": [str, torch.device],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    def __init__(
+        self,
+        latent_dim=50,
+        generator_width=128,
+        generator_blocks=3,
+        discriminator_width=192,
+        discriminator_blocks=6,
+        dropout=0.1,
+        noise_std=0.05,
+        max_epochs=100,
+        batch_size=1024,
+        lr=5e-5,
+        discriminator_lr=2e-4,
+        betas=(0.5, 0.999),
+        weight_decay=1e-4,
+        amsgrad_from=0.5,
+        validation_fraction=0.1,
+        map_bins=14,
+        source=None,
+        freeze=0,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.latent_dim = latent_dim
+        self.generator_width = generator_width
+        self.generator_blocks = generator_blocks
+        self.discriminator_width = discriminator_width
+        self.discriminator_blocks = discriminator_blocks
+        self.dropout = dropout
+        self.noise_std = noise_std
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.discriminator_lr = discriminator_lr
+        self.betas = betas
+        self.weight_decay = weight_decay
+        self.amsgrad_from = amsgrad_from
+        self.validation_fraction = validation_fraction
+        self.map_bins = map_bins
+        self.source = source
+        self.freeze = freeze
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    @classmethod
+    def from_pretrained(cls, source="numu-carbon", freeze=1, **params):
+        """A ConditionalGAN that starts from ``source`` (transfer learning of the paper).
+
+        Bonilla et al. freeze the first block of both networks and fine-tune
+        the rest on 10k or 100k events of the new target, probe or model.
+
+        Parameters
+        ----------
+        source : str, path-like, ConditionalGAN or PretrainedGAN, default "numu-carbon"
+            See :meth:`PretrainedGAN.resolve`.
+        freeze : int or {"full", "shallow"}, default 1
+            Leading stages of both networks held fixed; see
+            :meth:`qestl.nn.gan.GanModule.freeze`.
+        **params
+            Other constructor parameters; the architecture ones default to,
+            and must equal, the source's.
+
+        Returns
+        -------
+        ConditionalGAN
+        """
+        source = PretrainedGAN.resolve(source)
+        arch = {name: source.params[name] for name in _ARCHITECTURE}
+        clash = [name for name in _ARCHITECTURE if name in params and params[name] != arch[name]]
+        if clash:
+            raise ValueError(f"{clash} must equal the source's {[arch[n] for n in clash]}")
+        return cls(**{**arch, **params}, source=source, freeze=freeze)
+
+    # -- building blocks -------------------------------------------------
+    def _check_params(self):
+        self._validate_params()
+        if self.source is not None:
+            clash = [n for n in _ARCHITECTURE if getattr(self, n) != self.source.params[n]]
+            if clash:
+                raise ValueError(
+                    f"{clash} differ from the source's {[self.source.params[n] for n in clash]}"
+                )
+        elif self.freeze not in (0, "full"):
+            raise ValueError(f"freeze={self.freeze!r} needs a source (use from_pretrained)")
+
+    def _build_module(self):
+        return GanModule(
+            Generator(
+                self.latent_dim,
+                self.generator_width,
+                self.generator_blocks,
+                self.dropout,
+                self.noise_std,
+            ),
+            Discriminator(
+                self.discriminator_width, self.discriminator_blocks, self.dropout, self.noise_std
+            ),
+        )
+
+    def _make_net(self, module, callbacks):
+        return _GanNet(
+            module=module,
+            criterion=torch.nn.BCEWithLogitsLoss,
+            optimizer=torch.optim.AdamW,
+            lr=self.lr,
+            optimizer__betas=tuple(self.betas),
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train__shuffle=True,
+            train_split=None,
+            callbacks=[
+                ("train_d_loss", PassthroughScoring(name="train_d_loss", on_train=True)),
+                *callbacks,
+                *(self.callbacks or []),
+            ],
+            **({} if self.verbose else {"callbacks__print_log": None}),
+            device=resolve_device(self.device),
+            verbose=self.verbose,
+            amsgrad_epoch=round(self.amsgrad_from * self.max_epochs),
+            discriminator_lr=self.discriminator_lr,
+        )
+
+    # -- fitting ---------------------------------------------------------
+    def fit(self, X, y):
+        """Train the GAN on events.
+
+        Parameters
+        ----------
+        X : array_like of shape (n,) or (n, 1)
+            Neutrino energies E_nu [GeV] (the paper: uniform in 0.3-10 GeV).
+        y : pandas.DataFrame or array_like of shape (n, 2)
+            Muon total energy E_mu [GeV] and angle theta [degrees]; a
+            DataFrame is read by the column names ``E_mu``, ``theta``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            On bad parameters, or events outside m_mu <= E_mu <= E_nu - 4 MeV,
+            0 <= theta <= 180 degrees, or NaN (naming the rows).
+        """
+        self._check_params()
+        E_nu = _check_energies(X)
+        if isinstance(y, pd.DataFrame):
+            y = y[["E_mu", "theta"]]
+        muon = np.asarray(y, dtype=float)
+        if muon.shape != (E_nu.size, 2):
+            raise ValueError(
+                f"y must have shape ({E_nu.size}, 2) = (E_mu, theta), got {muon.shape}"
+            )
+        enu, target = _training_proxies(E_nu, muon)
+        rng = np.random.default_rng(self.random_state)
+        valid = rng.random(E_nu.size) < self.validation_fraction
+        if valid.all():
+            raise ValueError("validation_fraction leaves no training events")
+        callbacks = []
+        if valid.any():
+            reference = np.column_stack([enu[valid], target[valid][:, [1, 0]]])
+            selection = _BestMapEpoch(
+                torch.as_tensor(enu[valid], dtype=torch.float32),
+                reference,
+                self.map_bins,
+                int(rng.integers(2**31)),
+            )
+            callbacks.append(("best_map_epoch", selection))
+        seed = int(rng.integers(2**31))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = self._build_module()
+            self.n_frozen_ = self._prepare_module(module)
+            self.net_ = self._make_net(module, callbacks)
+            self.net_.fit(
+                torch.as_tensor(enu[~valid], dtype=torch.float32),
+                torch.as_tensor(target[~valid], dtype=torch.float32),
+            )
+        self.best_epoch_ = selection.best_epoch_ if valid.any() else len(self.net_.history)
+        self.n_features_in_ = 1
+        return self
+
+    def _prepare_module(self, module):
+        """Load the source's weights and freeze its leading stages; return how many."""
+        n_frozen = resolve_freeze(self.freeze, module.n_stages())
+        if self.source is not None:
+            module.load_state_dict(self.source.state)
+            module.freeze(n_frozen)
+        return n_frozen
+
+    @property
+    def module_(self):
+        """The trained :class:`qestl.nn.gan.GanModule`."""
+        check_is_fitted(self, "net_")
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """Per-epoch training history (skorch ``History``)."""
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+    # -- sampling --------------------------------------------------------
+    def sample(self, E_nu, n_per_energy=None, random_state=None):
+        """Draw muons at the given neutrino energies.
+
+        Parameters
+        ----------
+        E_nu : float or array_like of shape (n,) or (n, 1)
+            Neutrino energies [GeV], each above m_mu + 4 MeV (the network
+            was trained in 0.3-10 GeV; outside it extrapolates).
+        n_per_energy : int, optional
+            Events per requested energy (default one).
+        random_state : int, numpy Generator or None
+            Seeds the latent vectors (the networks are deterministic in
+            evaluation mode).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns E_nu [GeV], E_mu [GeV, total], theta [degrees]; with
+            ``n_per_energy=k``, k consecutive rows per energy. Always
+            m_mu <= E_mu <= E_nu - 0.004 GeV and 0 <= theta <= 180.
+        """
+        module = self.module_
+        E_nu = _check_energies(E_nu)
+        if n_per_energy is not None:
+            if not (isinstance(n_per_energy, Integral) and n_per_energy >= 1):
+                raise ValueError(f"n_per_energy must be a positive int, got {n_per_energy!r}")
+            E_nu = np.repeat(E_nu, n_per_energy)
+        rng = np.random.default_rng(random_state)
+        z = rng.standard_normal((E_nu.size, module.latent_dim), dtype=np.float32)
+        enu = kinematics.enu_to_proxy(E_nu).astype(np.float32)[:, None]
+        device = next(module.parameters()).device
+        module.eval()
+        with torch.no_grad():
+            out = np.concatenate(
+                [
+                    module(
+                        torch.from_numpy(enu[i : i + _SAMPLE_CHUNK]).to(device),
+                        torch.from_numpy(z[i : i + _SAMPLE_CHUNK]).to(device),
+                    )
+                    .cpu()
+                    .numpy()
+                    for i in range(0, E_nu.size, _SAMPLE_CHUNK)
+                ]
+            ).astype(float)
+        out = np.clip(out, -1.0, 1.0)
+        return pd.DataFrame(
+            {
+                "E_nu": E_nu,
+                "E_mu": kinematics.proxy_to_emu(out[:, 1], E_nu),
+                "theta": kinematics.proxy_to_theta(out[:, 0]),
+            }
+        )
+
+    def score(self, X, y):
+        """Minus the paper's selection criterion, -(MAP-3D + MAP-3D w/o tails) / 2.
+
+        One event is sampled (seed 0) per test energy and compared with the
+        test events (:func:`qestl.metrics.map_3d`).
+
+        Parameters
+        ----------
+        X : array_like of shape (n,) or (n, 1)
+            E_nu [GeV].
+        y : array_like of shape (n, 2)
+            E_mu [GeV], theta [degrees].
+
+        Returns
+        -------
+        float
+            Greater is better.
+        """
+        E_nu = _check_energies(X)
+        test = np.column_stack([E_nu, np.asarray(y, dtype=float)])
+        generated = self.sample(E_nu, random_state=0)
+        both = [map_3d(generated, test, self.map_bins, tails) for tails in (True, False)]
+        return -float(np.mean(both))
+
+    # -- persistence -----------------------------------------------------
+    def _config(self):
+        check_is_fitted(self, "net_")
+        params = {k: v for k, v in self.get_params().items() if k not in ("source", "callbacks")}
+        params.update(betas=list(self.betas), freeze=0, device="auto")
+        return {
+            "estimator": "ConditionalGAN",
+            "params": params,
+            "best_epoch": int(self.best_epoch_),
+            "fine_tuned_from": None if self.source is None else self.source.name,
+            "frozen_stages": int(self.n_frozen_),
+        }
+
+    def save(self, path, dtype=None):
+        """Write the fitted GAN to a directory (``config.json`` + ``weights.pt``, no pickle).
+
+        Both networks are saved, so the model can serve as a transfer source.
+
+        Parameters
+        ----------
+        path : str or path-like
+        dtype : torch.dtype, optional
+            Storage type of the weights (``torch.float16`` halves the file).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        return save_model_dir(path, self._config(), self.module_.state_dict(), dtype=dtype)
+
+    @classmethod
+    def load(cls, path, device="auto"):
+        """Load a GAN written by :meth:`save`, or a shipped one (``"numu-carbon"``).
+
+        Parameters
+        ----------
+        path : str or path-like
+        device : str, default "auto"
+
+        Returns
+        -------
+        ConditionalGAN
+        """
+        snapshot = PretrainedGAN.resolve(path)
+        params = dict(snapshot.params, betas=tuple(snapshot.params["betas"]), device=device)
+        model = cls(**params)
+        model._check_params()
+        model.net_ = model._make_net(model._build_module(), []).initialize()
+        model.net_.module_.load_state_dict(snapshot.state)
+        model.best_epoch_ = snapshot.config["best_epoch"]
+        model.n_frozen_ = 0
+        model.n_features_in_ = 1
+        return model

@@ -1,0 +1,336 @@
+"""Torch modules of the conditional GAN of Bonilla et al. (arXiv:2508.12987): blocks, G, D, losses.
+
+Everything works in the paper's proxy variables (:mod:`qestl.kinematics`):
+E_nu' conditions both networks, the generator outputs (theta', E_mu') and the
+discriminator judges (theta', E_mu') at a given E_nu'. No scikit-learn here.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = [
+    "GaussianNoise",
+    "GanBlock",
+    "Generator",
+    "Discriminator",
+    "GanModule",
+    "freeze_leading",
+    "hce_loss",
+    "discriminator_loss",
+]
+
+
+class GaussianNoise(nn.Module):
+    """Add N(0, std^2) noise in training mode; the identity in evaluation mode.
+
+    Bonilla et al. inject it after every learnable layer of both networks as
+    a regulariser (new with respect to arXiv:2502.20244).
+
+    Parameters
+    ----------
+    std : float
+        Standard deviation of the noise (in the units of the activations).
+    """
+
+    def __init__(self, std):
+        super().__init__()
+        self.std = float(std)
+
+    def forward(self, x):
+        """Add noise in training mode, pass through otherwise (any shape)."""
+        if self.training and self.std > 0:
+            return x + self.std * torch.randn_like(x)
+        return x
+
+    def extra_repr(self):
+        """Shown in the module's repr."""
+        return f"std={self.std}"
+
+
+def _activation(name, features):
+    if name == "relu":
+        return nn.ReLU()
+    if name == "prelu":
+        return nn.PReLU(features)
+    raise ValueError(f"activation must be 'relu' or 'prelu', got {name!r}")
+
+
+class GanBlock(nn.Module):
+    """Dense -> noise -> LayerNorm -> noise -> activation -> Dropout (+ E_nu', + skip).
+
+    The paper's Block1; ``residual=True`` is its Block2 (output + input),
+    ``conditioned=True`` concatenates E_nu' to the input (Blocks 3 and 4).
+
+    Shapes
+    ------
+    x (n, in_features), enu (n, 1) -> (n, out_features).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Widths; ``in_features`` excludes the concatenated E_nu'.
+    activation : {"relu", "prelu"}
+    dropout : float
+        Dropout rate.
+    noise_std : float
+        Std of the :class:`GaussianNoise` after the dense layer and after the LayerNorm.
+    conditioned : bool, default False
+        Concatenate E_nu' to the input.
+    residual : bool, default False
+        Add the input (needs ``in_features == out_features``).
+    """
+
+    def __init__(
+        self,
+        in_features,
+        out_features,
+        activation,
+        dropout,
+        noise_std,
+        conditioned=False,
+        residual=False,
+    ):
+        super().__init__()
+        if residual and in_features != out_features:
+            raise ValueError(
+                f"a residual block needs equal widths, got {in_features} -> {out_features}"
+            )
+        self.conditioned = conditioned
+        self.residual = residual
+        self.layers = nn.Sequential(
+            nn.Linear(in_features + int(conditioned), out_features),
+            GaussianNoise(noise_std),
+            nn.LayerNorm(out_features),
+            GaussianNoise(noise_std),
+            _activation(activation, out_features),
+            nn.Dropout(dropout),
+        )
+
+    def forward(self, x, enu=None):
+        """(n, in_features) [and E_nu' (n, 1) when conditioned] -> (n, out_features)."""
+        out = self.layers(torch.cat([x, enu], dim=1) if self.conditioned else x)
+        return out + x if self.residual else out
+
+
+class Generator(nn.Module):
+    """The generator: (latent z, E_nu') -> (theta', E_mu').
+
+    z (``latent_dim``) and E_nu' (1) pass through separate dense layers
+    (Dense -> noise -> ReLU), are concatenated, then ``n_blocks`` GanBlocks of
+    width ``width``: the first plain, the others residual with E_nu'
+    concatenated to their input; a dense output layer (no noise) gives
+    (theta', E_mu'). No squashing of the output: the estimator clips the
+    proxies into [-1, 1] when sampling.
+
+    Shapes
+    ------
+    z (n, latent_dim), enu (n, 1) -> (n, 2) columns (theta', E_mu').
+
+    Parameters
+    ----------
+    latent_dim : int
+    width : int
+    n_blocks : int
+        At least 1.
+    dropout, noise_std : float
+        See :class:`GanBlock`.
+    """
+
+    def __init__(self, latent_dim, width, n_blocks, dropout, noise_std):
+        super().__init__()
+        if n_blocks < 1:
+            raise ValueError(f"the generator needs at least one block, got {n_blocks}")
+        self.latent_in = nn.Sequential(
+            nn.Linear(latent_dim, width), GaussianNoise(noise_std), nn.ReLU()
+        )
+        self.enu_in = nn.Sequential(nn.Linear(1, width), GaussianNoise(noise_std), nn.ReLU())
+        self.blocks = nn.ModuleList(
+            [GanBlock(2 * width, width, "relu", dropout, noise_std)]
+            + [
+                GanBlock(width, width, "relu", dropout, noise_std, conditioned=True, residual=True)
+                for _ in range(n_blocks - 1)
+            ]
+        )
+        self.out = nn.Linear(width, 2)
+
+    def stages(self):
+        """Groups of modules in depth order, the unit of freezing.
+
+        The input layers belong to the first stage (they feed nothing else);
+        then one stage per further block, and the output layer last.
+
+        Returns
+        -------
+        list of nn.Module
+        """
+        first = nn.ModuleList([self.latent_in, self.enu_in, self.blocks[0]])
+        return [first, *self.blocks[1:], self.out]
+
+    def forward(self, z, enu):
+        """Latent (n, latent_dim) and E_nu' (n, 1) -> (theta', E_mu') (n, 2)."""
+        x = torch.cat([self.latent_in(z), self.enu_in(enu)], dim=1)
+        for block in self.blocks:
+            x = block(x, enu)
+        return self.out(x)
+
+
+class Discriminator(nn.Module):
+    """The discriminator: ((theta', E_mu'), E_nu') -> logit of "real".
+
+    Two input branches, one PReLU GanBlock each for the event and for E_nu',
+    concatenated, then ``n_blocks`` PReLU GanBlocks (the first plain, the
+    others residual with E_nu' concatenated) and a dense layer to one logit.
+
+    Shapes
+    ------
+    event (n, 2) columns (theta', E_mu'), enu (n, 1) -> logits (n,).
+
+    Parameters
+    ----------
+    width : int
+    n_blocks : int
+        At least 1.
+    dropout, noise_std : float
+        See :class:`GanBlock`.
+    """
+
+    def __init__(self, width, n_blocks, dropout, noise_std):
+        super().__init__()
+        if n_blocks < 1:
+            raise ValueError(f"the discriminator needs at least one block, got {n_blocks}")
+        self.event_in = GanBlock(2, width, "prelu", dropout, noise_std)
+        self.enu_in = GanBlock(1, width, "prelu", dropout, noise_std)
+        self.blocks = nn.ModuleList(
+            [GanBlock(2 * width, width, "prelu", dropout, noise_std)]
+            + [
+                GanBlock(width, width, "prelu", dropout, noise_std, conditioned=True, residual=True)
+                for _ in range(n_blocks - 1)
+            ]
+        )
+        self.out = nn.Linear(width, 1)
+
+    def stages(self):
+        """Groups of modules in depth order: both input branches, each block, the output.
+
+        Returns
+        -------
+        list of nn.Module
+        """
+        return [nn.ModuleList([self.event_in, self.enu_in]), *self.blocks, self.out]
+
+    def forward(self, event, enu):
+        """(theta', E_mu') (n, 2) and E_nu' (n, 1) -> logits (n,)."""
+        x = torch.cat([self.event_in(event), self.enu_in(enu)], dim=1)
+        for block in self.blocks:
+            x = block(x, enu)
+        return self.out(x).squeeze(1)
+
+
+class GanModule(nn.Module):
+    """Generator and discriminator side by side; ``forward`` samples events.
+
+    Shapes
+    ------
+    enu (n, 1) -> (n, 2) generated (theta', E_mu'), z ~ N(0, 1) drawn inside
+    unless given.
+    """
+
+    def __init__(self, generator, discriminator):
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+
+    @property
+    def latent_dim(self):
+        """Size of the latent vector."""
+        return self.generator.latent_in[0].in_features
+
+    def forward(self, enu, z=None):
+        """Generated (theta', E_mu') (n, 2) at E_nu' (n, 1); z ~ N(0, 1) unless given."""
+        if z is None:
+            z = torch.randn(enu.shape[0], self.latent_dim, device=enu.device)
+        return self.generator(z, enu)
+
+    def n_stages(self):
+        """Stages that can be frozen: fewer than the shallower network's."""
+        return min(len(self.generator.stages()), len(self.discriminator.stages()))
+
+    def freeze(self, n_stages):
+        """Hold the first ``n_stages`` stages of both networks fixed (transfer learning).
+
+        Parameters
+        ----------
+        n_stages : int
+            0 frees everything; the output layers are never frozen.
+
+        Returns
+        -------
+        GanModule
+        """
+        freeze_leading(self.generator.stages(), n_stages)
+        freeze_leading(self.discriminator.stages(), n_stages)
+        return self
+
+
+def freeze_leading(stages, n_frozen):
+    """Stop gradients to the parameters of the first ``n_frozen`` of ``stages``, free the rest.
+
+    The one freezing rule of qestl's transfer learning: a network is a
+    sequence of stages (layers or blocks) and the leading ones keep their
+    pretrained weights. Dropout and noise of frozen stages stay active in
+    training (they have no state); the GAN has no BatchNorm.
+
+    Parameters
+    ----------
+    stages : sequence of nn.Module
+        In depth order.
+    n_frozen : int
+        In [0, len(stages) - 1]: the last stage always trains.
+    """
+    if not 0 <= n_frozen < len(stages):
+        raise ValueError(
+            f"can freeze 0 to {len(stages) - 1} of the {len(stages)} stages, got {n_frozen}"
+        )
+    for index, stage in enumerate(stages):
+        for parameter in stage.parameters():
+            parameter.requires_grad_(index >= n_frozen)
+
+
+def hce_loss(fake_logits):
+    """The generator loss L_HCE of Bonilla et al. (arXiv:2508.12987, Sec. III).
+
+    L_HCE = (1/B) sum_k { log[1 - D(G(x_k, E_k), E_k)] - log D(G(x_k, E_k), E_k) }:
+    the minimax (saturating) term plus the non-saturating one. With
+    D = sigmoid(l), log(1 - D) - log D = -l exactly, so the loss is minus the
+    mean discriminator logit and its gradient does not vanish whether D
+    accepts or rejects the fakes.
+
+    Parameters
+    ----------
+    fake_logits : torch.Tensor of shape (B,)
+        Discriminator logits of generated events.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar loss.
+    """
+    return (F.logsigmoid(-fake_logits) - F.logsigmoid(fake_logits)).mean()
+
+
+def discriminator_loss(real_logits, fake_logits):
+    """Binary cross-entropy of the discriminator: real events labelled 1, generated 0.
+
+    Parameters
+    ----------
+    real_logits, fake_logits : torch.Tensor of shape (B,)
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar: mean BCE over real plus mean BCE over generated events.
+    """
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return real + fake

@@ -1,0 +1,193 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+
+from qestl.constants import M_MUON
+from qestl.gan import ConditionalGAN, PretrainedGAN
+from qestl.kinematics import E_MU_GAP
+from qestl.metrics import EventScorer, map_3d
+from qestl.nn.gan import GanModule, GaussianNoise, discriminator_loss, freeze_leading, hce_loss
+
+TINY = dict(
+    latent_dim=4,
+    generator_width=8,
+    generator_blocks=2,
+    discriminator_width=12,
+    discriminator_blocks=3,
+    max_epochs=3,
+    batch_size=100,
+    map_bins=4,
+    validation_fraction=0.3,
+    random_state=0,
+    device="cpu",
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny networks: thread hand-offs on a busy 2-core machine cost 100x the arithmetic."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def toy(n, seed):
+    rng = np.random.default_rng(seed)
+    E_nu = rng.uniform(0.3, 10.0, n)
+    E_mu = M_MUON + (E_nu - E_MU_GAP - M_MUON) * rng.beta(5, 2, n)
+    theta = 180 * rng.beta(1.2, 3 + 2 * E_nu)
+    return E_nu, np.column_stack([E_mu, theta])
+
+
+@pytest.fixture(scope="module")
+def events():
+    return toy(400, 0)
+
+
+@pytest.fixture(scope="module")
+def gan(events):
+    return ConditionalGAN(**TINY).fit(*events)
+
+
+def test_hce_loss_is_minus_the_mean_logit():
+    logits = torch.tensor([-3.0, 0.5, 2.0])
+    assert float(hce_loss(logits)) == pytest.approx(0.5 / 3, rel=1e-6)
+    assert float(discriminator_loss(torch.zeros(4), torch.zeros(4))) == pytest.approx(2 * np.log(2))
+
+
+def test_gaussian_noise_only_in_training():
+    layer = GaussianNoise(0.5)
+    x = torch.zeros(20_000)
+    assert float(layer(x).std()) == pytest.approx(0.5, rel=0.05)
+    assert torch.equal(layer.eval()(x), x)
+
+
+def test_freeze_leading_range():
+    stages = [torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)]
+    freeze_leading(stages, 1)
+    assert [p.requires_grad for p in stages[0].parameters()] == [False, False]
+    assert all(p.requires_grad for p in stages[1].parameters())
+    with pytest.raises(ValueError, match="can freeze 0 to 1 of the 2 stages, got 2"):
+        freeze_leading(stages, 2)
+
+
+def test_fit_records_history_and_keeps_the_best_epoch(gan):
+    scores = gan.history_[:, "valid_score"]
+    assert len(scores) == 3
+    assert np.isfinite(gan.history_[:, "train_d_loss"]).all()
+    assert np.isfinite(gan.history_[:, "valid_map"]).all()
+    assert gan.best_epoch_ == 1 + int(np.nanargmin(scores))
+
+
+def test_amsgrad_after_adamw(events):
+    late = ConditionalGAN(**{**TINY, "max_epochs": 2, "amsgrad_from": 0.5}).fit(*events)
+    for optimizer in (late.net_.optimizer_, late.net_.optimizer_discriminator_):
+        assert optimizer.param_groups[0]["amsgrad"]
+    never = ConditionalGAN(**{**TINY, "max_epochs": 1, "amsgrad_from": 1.0}).fit(*events)
+    assert not never.net_.optimizer_.param_groups[0]["amsgrad"]
+    assert never.net_.optimizer_discriminator_.param_groups[0]["lr"] == 2e-4
+
+
+def test_sample_shapes_limits_and_seeds(gan):
+    one = gan.sample([0.5, 1.0, 3.0], random_state=1)
+    assert list(one.columns) == ["E_nu", "E_mu", "theta"]
+    assert one["E_nu"].tolist() == [0.5, 1.0, 3.0]
+    many = gan.sample(2.0, n_per_energy=50, random_state=1)
+    assert len(many) == 50 and (many["E_nu"] == 2.0).all()
+    assert many["E_mu"].nunique() > 1
+    pd.testing.assert_frame_equal(
+        gan.sample([1.0, 5.0], random_state=3), gan.sample([1.0, 5.0], random_state=3)
+    )
+
+
+def test_sample_stays_inside_kinematic_limits(events):
+    wild = ConditionalGAN(**{**TINY, "max_epochs": 1}).fit(*events)
+    with torch.no_grad():  # push the outputs far outside [-1, 1]
+        wild.module_.generator.out.weight.mul_(1e3)
+    out = wild.sample(np.linspace(0.2, 12.0, 200), n_per_energy=10, random_state=0)
+    assert (out["E_mu"] >= M_MUON - 1e-12).all()
+    assert (out["E_mu"] <= out["E_nu"] - E_MU_GAP + 1e-12).all()
+    assert out["theta"].between(0.0, 180.0).all()
+    assert (out["E_mu"] <= M_MUON + 1e-9).any() or (out["theta"] >= 180 - 1e-9).any()
+
+
+def test_bad_input_is_named(events):
+    E_nu, muon = events
+    model = ConditionalGAN(**TINY)
+    bad = muon.copy()
+    bad[5, 0] = E_nu[5]  # no room for the hadronic system
+    with pytest.raises(ValueError, match=r"rows \[5\]"):
+        model.fit(E_nu, bad)
+    with pytest.raises(ValueError, match=r"shape \(400, 2\)"):
+        model.fit(E_nu, muon[:, :1])
+    with pytest.raises(ValueError, match=r"<= m_mu \+ 0.004.*rows \[1\]"):
+        model.fit(np.r_[1.0, 0.1], muon[:2])
+    with pytest.raises(ValueError, match="lr"):
+        ConditionalGAN(lr=-1.0).fit(E_nu, muon)
+    with pytest.raises(ValueError, match="needs a source"):
+        ConditionalGAN(freeze=1).fit(E_nu, muon)
+
+
+def test_save_load_round_trip(gan, tmp_path):
+    gan.save(tmp_path / "model")
+    loaded = ConditionalGAN.load(tmp_path / "model", device="cpu")
+    pd.testing.assert_frame_equal(loaded.sample([0.7, 4.0], 20, 5), gan.sample([0.7, 4.0], 20, 5))
+    assert loaded.best_epoch_ == gan.best_epoch_
+    assert isinstance(torch.load(tmp_path / "model" / "weights.pt", weights_only=True), dict)
+
+
+def test_from_pretrained_freezes_the_first_stage_and_survives_clone(gan, events):
+    model = ConditionalGAN.from_pretrained(
+        gan, freeze=1, max_epochs=2, batch_size=100, map_bins=4, random_state=1, device="cpu"
+    )
+    assert clone(model).source is model.source
+    assert model.generator_width == gan.generator_width
+    model.fit(*toy(300, 1))
+    source = model.source.state
+    after = model.module_.state_dict()
+    frozen = [
+        "generator.latent_in.0.weight",
+        "generator.blocks.0.layers.0.weight",
+        "discriminator.event_in.layers.0.weight",
+    ]
+    trained = [
+        "generator.blocks.1.layers.0.weight",
+        "generator.out.bias",
+        "discriminator.blocks.0.layers.0.weight",
+    ]
+    for name in frozen:
+        assert torch.equal(after[name], source[name]), name
+    for name in trained:
+        assert not torch.equal(after[name], source[name]), name
+    assert model.n_frozen_ == 1
+    with pytest.raises(ValueError, match="generator_width"):
+        ConditionalGAN.from_pretrained(gan, generator_width=9)
+    with pytest.raises(ValueError, match="can freeze|freeze must lie"):
+        ConditionalGAN.from_pretrained(
+            gan, freeze=5, **{k: v for k, v in TINY.items() if k not in ("latent_dim",)}
+        ).fit(*events)
+    assert "PretrainedGAN" in repr(PretrainedGAN.resolve(gan))
+
+
+def test_cross_val_score_with_the_map_scorer(events):
+    scores = cross_val_score(
+        ConditionalGAN(**{**TINY, "max_epochs": 1}),
+        *events,
+        cv=2,
+        scoring=EventScorer(map_3d, bins=4),
+    )
+    assert scores.shape == (2,) and np.all(scores < 0)
+
+
+def test_modules_follow_the_paper_shapes():
+    module = ConditionalGAN()._build_module()
+    assert isinstance(module, GanModule) and module.latent_dim == 50
+    assert module(torch.zeros(5, 1)).shape == (5, 2)
+    assert module.discriminator(torch.zeros(5, 2), torch.zeros(5, 1)).shape == (5,)
+    n_g = sum(p.numel() for p in module.generator.parameters())
+    n_d = sum(p.numel() for p in module.discriminator.parameters())
+    assert 2 < n_d / n_g < 8
