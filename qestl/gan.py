@@ -17,7 +17,7 @@ from qestl import kinematics
 from qestl.constants import M_MUON
 from qestl.metrics import event_proxies, map_3d, map_proxies
 from qestl.nn.gan import Discriminator, GanModule, Generator, discriminator_loss, hce_loss
-from qestl.persistence import load_model_dir, save_model_dir
+from qestl.persistence import ModelSnapshot, save_model_dir
 from qestl.regressor import resolve_device
 from qestl.transfer import resolve_freeze
 
@@ -62,13 +62,13 @@ def _training_proxies(E_nu, muon):
     return proxies[:, :1], proxies[:, [2, 1]]
 
 
-class PretrainedGAN:
+class PretrainedGAN(ModelSnapshot):
     """A read-only snapshot of a fitted :class:`ConditionalGAN`: config and tensors.
 
-    The ``source`` parameter of a fine-tuned GAN. As
-    :class:`qestl.transfer.PretrainedModel`, ``copy.deepcopy`` (hence
-    :func:`sklearn.base.clone`) returns the same object, so clones keep the
-    pretrained weights without copying them.
+    The ``source`` parameter of a fine-tuned GAN; see
+    :class:`qestl.persistence.ModelSnapshot` for why clones keep the weights.
+    :meth:`resolve` accepts ``"numu-carbon"`` (the shipped numu-12C model), a
+    saved-model directory or a fitted ConditionalGAN.
 
     Parameters
     ----------
@@ -80,48 +80,12 @@ class PretrainedGAN:
         A label for ``repr``.
     """
 
-    def __init__(self, config, state, name):
-        self.config = config
-        self.state = state
-        self.name = name
+    shipped = "numu-carbon"
 
     @classmethod
-    def resolve(cls, source):
-        """A PretrainedGAN from a shipped name, a saved-model directory or a fitted GAN.
-
-        Parameters
-        ----------
-        source : str, path-like, ConditionalGAN or PretrainedGAN
-            ``"numu-carbon"`` is the shipped numu-12C model.
-
-        Returns
-        -------
-        PretrainedGAN
-        """
-        if isinstance(source, cls):
-            return source
-        if isinstance(source, ConditionalGAN):
-            state = {k: v.detach().cpu().clone() for k, v in source.module_.state_dict().items()}
-            return cls(source._config(), state, type(source).__name__)
-        if source is None:
-            raise ValueError(
-                "no source model: pass 'numu-carbon', a saved-model directory or a fitted "
-                "ConditionalGAN"
-            )
-        config, state = load_model_dir(source)
-        if config.get("estimator") != "ConditionalGAN":
-            raise ValueError(
-                f"{source!r} holds a {config.get('estimator')!r}, not a ConditionalGAN"
-            )
-        return cls(config, state, str(source))
-
-    @property
-    def params(self):
-        """The source's ConditionalGAN parameters."""
-        return self.config["params"]
-
-    def __deepcopy__(self, memo):
-        return self
+    def estimator_class(cls):
+        """:class:`ConditionalGAN`."""
+        return ConditionalGAN
 
     def __repr__(self):
         arch = ", ".join(f"{k}={self.params[k]}" for k in _ARCHITECTURE)
@@ -687,7 +651,12 @@ class ConditionalGAN(BaseEstimator):
         -------
         pathlib.Path
         """
-        return save_model_dir(path, self._config(), self.module_.state_dict(), dtype=dtype)
+        return save_model_dir(path, self._config(), self._state(), dtype=dtype)
+
+    def _state(self):
+        """Generator and discriminator tensors (what :meth:`save` writes)."""
+        check_is_fitted(self, "net_")
+        return self.module_.state_dict()
 
     @classmethod
     def load(cls, path, device="auto"):

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["save_model_dir", "load_model_dir", "resolve_model_dir", "FORMAT_VERSION"]
+__all__ = [
+    "FORMAT_VERSION",
+    "ModelSnapshot",
+    "load_model_dir",
+    "resolve_model_dir",
+    "save_model_dir",
+]
 
 FORMAT_VERSION = 1
 _CONFIG, _WEIGHTS = "config.json", "weights.pt"
@@ -108,3 +114,79 @@ def load_model_dir(name_or_path, map_location="cpu"):
     if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
         raise ValueError(f"{path / _WEIGHTS}: expected a mapping of names to tensors")
     return config, state
+
+
+class ModelSnapshot:
+    """A read-only snapshot of a fitted model: its saved config and tensors.
+
+    The ``source`` parameter of estimators that start from a pretrained model
+    (transfer learning, baselines). ``copy.deepcopy`` (and so
+    :func:`sklearn.base.clone`) returns the same object, so clones of such an
+    estimator keep the pretrained weights without copying them; pickling
+    (for ``n_jobs > 1``) copies them.
+
+    Subclasses name the estimator class they snapshot (:meth:`estimator_class`)
+    and the model shipped in the package (``shipped``); a fitted estimator
+    provides ``_config()`` and ``_state()``.
+
+    Parameters
+    ----------
+    config : dict
+        The saved ``config.json`` of the estimator.
+    state : dict of str -> torch.Tensor
+        Its module tensors (on the CPU).
+    name : str
+        A label for ``repr``.
+    """
+
+    #: Name of the model shipped in ``qestl/pretrained``.
+    shipped = ""
+
+    def __init__(self, config, state, name):
+        self.config = config
+        self.state = state
+        self.name = name
+
+    @classmethod
+    def estimator_class(cls):
+        """The estimator class whose fitted models this snapshots."""
+        raise NotImplementedError
+
+    @classmethod
+    def resolve(cls, source):
+        """A snapshot from a shipped name, a saved-model directory or a fitted estimator.
+
+        Parameters
+        ----------
+        source : str, path-like, fitted estimator or snapshot
+            ``cls.shipped`` names the model shipped in the package.
+
+        Returns
+        -------
+        ModelSnapshot
+        """
+        estimator = cls.estimator_class()
+        if isinstance(source, cls):
+            return source
+        if isinstance(source, estimator):
+            state = {k: v.detach().cpu().clone() for k, v in source._state().items()}
+            return cls(source._config(), state, type(source).__name__)
+        if source is None:
+            raise ValueError(
+                f"no source model: pass {cls.shipped!r}, a saved-model directory or a fitted "
+                f"{estimator.__name__}"
+            )
+        config, state = load_model_dir(source)
+        if config.get("estimator", estimator.__name__) != estimator.__name__:
+            raise ValueError(
+                f"{source!r} holds a {config['estimator']!r}, not a {estimator.__name__}"
+            )
+        return cls(config, state, str(source))
+
+    @property
+    def params(self):
+        """The source estimator's parameters."""
+        return self.config["params"]
+
+    def __deepcopy__(self, memo):
+        return self

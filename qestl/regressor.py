@@ -636,7 +636,12 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         -------
         pathlib.Path
         """
-        return save_model_dir(path, self._config(), self.net_.module_.state_dict(), dtype=dtype)
+        return save_model_dir(path, self._config(), self._state(), dtype=dtype)
+
+    def _state(self):
+        """The fitted module's tensors (what :meth:`save` writes beside the config)."""
+        check_is_fitted(self, "net_")
+        return self.net_.module_.state_dict()
 
     def _saved_params(self):
         """JSON-able CrossSectionRegressor parameters that rebuild this model."""

@@ -2,20 +2,20 @@
 
 import numpy as np
 
-from qestl.persistence import load_model_dir
+from qestl.persistence import ModelSnapshot
 from qestl.regressor import CrossSectionModule, CrossSectionRegressor, features_from_config
 
 __all__ = ["PretrainedModel", "TransferRegressor", "resolve_freeze"]
 
 
-class PretrainedModel:
+class PretrainedModel(ModelSnapshot):
     """A read-only snapshot of a fitted ensemble: its saved config and tensors.
 
     This is what :class:`TransferRegressor` and
     :class:`~qestl.baselines.ScaledRegressor` hold as their ``source``
-    parameter. ``copy.deepcopy`` (and so :func:`sklearn.base.clone`) returns
-    the same object, so clones of an estimator keep the pretrained weights
-    without copying them; pickling (for ``n_jobs > 1``) copies them.
+    parameter; see :class:`qestl.persistence.ModelSnapshot` for why clones
+    keep the weights. :meth:`resolve` accepts ``"carbon"`` (the shipped carbon
+    model), a saved-model directory or a fitted :class:`CrossSectionRegressor`.
 
     Parameters
     ----------
@@ -27,43 +27,12 @@ class PretrainedModel:
         A label for ``repr``.
     """
 
-    def __init__(self, config, state, name):
-        self.config = config
-        self.state = state
-        self.name = name
+    shipped = "carbon"
 
     @classmethod
-    def resolve(cls, source):
-        """A PretrainedModel from a shipped name, a saved-model directory or a fitted regressor.
-
-        Parameters
-        ----------
-        source : str, path-like, CrossSectionRegressor or PretrainedModel
-            ``"carbon"`` is the shipped carbon model.
-
-        Returns
-        -------
-        PretrainedModel
-        """
-        if isinstance(source, cls):
-            return source
-        if isinstance(source, CrossSectionRegressor):
-            state = {
-                k: v.detach().cpu().clone() for k, v in source.net_.module_.state_dict().items()
-            }
-            return cls(source._config(), state, type(source).__name__)
-        if source is None:
-            raise ValueError(
-                "no source model: pass 'carbon', a saved-model directory or a fitted "
-                "CrossSectionRegressor (TransferRegressor.from_pretrained(source, ...))"
-            )
-        config, state = load_model_dir(source)
-        return cls(config, state, str(source))
-
-    @property
-    def params(self):
-        """The source's CrossSectionRegressor parameters."""
-        return self.config["params"]
+    def estimator_class(cls):
+        """:class:`CrossSectionRegressor` (its subclasses save in its format)."""
+        return CrossSectionRegressor
 
     @property
     def members(self):
@@ -83,9 +52,6 @@ class PretrainedModel:
     def regressor(self, device="auto"):
         """The source as a fitted :class:`CrossSectionRegressor`."""
         return CrossSectionRegressor._from_saved(self.config, self.state, device)
-
-    def __deepcopy__(self, memo):
-        return self
 
     def __repr__(self):
         return (

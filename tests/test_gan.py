@@ -9,7 +9,8 @@ from qestl.constants import M_MUON
 from qestl.gan import ConditionalGAN, PretrainedGAN
 from qestl.kinematics import E_MU_GAP
 from qestl.metrics import EventScorer, map_3d
-from qestl.nn.gan import GanModule, GaussianNoise, discriminator_loss, freeze_leading, hce_loss
+from qestl.nn.freezing import freeze_leading
+from qestl.nn.gan import GanModule, GaussianNoise, discriminator_loss, hce_loss
 
 TINY = dict(
     latent_dim=4,

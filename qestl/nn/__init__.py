@@ -1,6 +1,10 @@
-"""Torch modules only: the batched ensemble MLP and the losses. No scikit-learn here."""
+"""Torch modules only: the batched ensemble MLP, the GAN networks, losses, freezing.
+
+No scikit-learn here.
+"""
 
 from qestl.nn.ensemble import BatchedBatchNorm, BatchedLinear, CurveDropout, EnsembleMLP
+from qestl.nn.freezing import freeze_leading
 from qestl.nn.losses import (
     chi2_with_normalization,
     log_space_chi2,
@@ -14,6 +18,7 @@ __all__ = [
     "CurveDropout",
     "EnsembleMLP",
     "chi2_with_normalization",
+    "freeze_leading",
     "log_space_chi2",
     "normalization_sums",
     "profiled_normalization",

@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from qestl.nn.freezing import freeze_leading
+
 __all__ = ["BatchedLinear", "BatchedBatchNorm", "CurveDropout", "EnsembleMLP"]
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
@@ -184,18 +186,13 @@ class EnsembleMLP(nn.Module):
         n_layers : int
             0 frees everything; at most ``len(weight_layers()) - 1``.
         """
-        n_weight = len(self.weight_layers())
-        if not 0 <= n_layers < n_weight:
-            raise ValueError(
-                f"can freeze 0 to {n_weight - 1} of the {n_weight} weight layers, got {n_layers}"
-            )
-        self.n_frozen = n_layers
-        block = -1
+        blocks = []
         for layer in self.layers:
             if isinstance(layer, BatchedLinear):
-                block += 1
-            for parameter in layer.parameters():
-                parameter.requires_grad_(block >= n_layers)
+                blocks.append(nn.ModuleList())
+            blocks[-1].append(layer)
+        freeze_leading(blocks, n_layers, what="weight layers")
+        self.n_frozen = n_layers
         return self.train(self.training)
 
     def train(self, mode=True):

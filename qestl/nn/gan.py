@@ -9,13 +9,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from qestl.nn.freezing import freeze_leading
+
 __all__ = [
     "GaussianNoise",
     "GanBlock",
     "Generator",
     "Discriminator",
     "GanModule",
-    "freeze_leading",
     "hce_loss",
     "discriminator_loss",
 ]
@@ -271,30 +272,6 @@ class GanModule(nn.Module):
         freeze_leading(self.generator.stages(), n_stages)
         freeze_leading(self.discriminator.stages(), n_stages)
         return self
-
-
-def freeze_leading(stages, n_frozen):
-    """Stop gradients to the parameters of the first ``n_frozen`` of ``stages``, free the rest.
-
-    The one freezing rule of qestl's transfer learning: a network is a
-    sequence of stages (layers or blocks) and the leading ones keep their
-    pretrained weights. Dropout and noise of frozen stages stay active in
-    training (they have no state); the GAN has no BatchNorm.
-
-    Parameters
-    ----------
-    stages : sequence of nn.Module
-        In depth order.
-    n_frozen : int
-        In [0, len(stages) - 1]: the last stage always trains.
-    """
-    if not 0 <= n_frozen < len(stages):
-        raise ValueError(
-            f"can freeze 0 to {len(stages) - 1} of the {len(stages)} stages, got {n_frozen}"
-        )
-    for index, stage in enumerate(stages):
-        for parameter in stage.parameters():
-            parameter.requires_grad_(index >= n_frozen)
 
 
 def hce_loss(fake_logits):
