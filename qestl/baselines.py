@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from qestl.datasets.targets import parse_target
 from qestl.metrics import profile_normalizations
+from qestl.physics.nuclei import nuclear_parameters
 from qestl.transfer import PretrainedModel
 from qestl.validation import check_fit_inputs, check_kinematics
 
@@ -191,7 +191,7 @@ class SuperscalingRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"normalization must be None, 'global' or 'dataset', got {self.normalization!r}"
             )
-        self.target_ = parse_target(self.target).name
+        self.target_ = nuclear_parameters(self.target).name  # unknown nucleus: error here
         X, y, sigma, dataset = check_fit_inputs(X, y, sigma, dataset)
         self.n_features_in_ = 3
         self.scale_, self.normalizations_ = 1.0, {}
@@ -199,6 +199,11 @@ class SuperscalingRegressor(RegressorMixin, BaseEstimator):
             return self
         f = self._model(X)
         sigma = np.ones_like(y) if sigma is None else sigma
+        if not np.any(f):
+            raise ValueError(
+                f"the {self.target_} model vanishes at every fitted point: no normalization "
+                "can be fitted (omega below the quasielastic threshold?)"
+            )
         if self.normalization == "global":
             self.scale_ = float(np.sum(f * y / sigma**2) / np.sum((f / sigma) ** 2))
             return self

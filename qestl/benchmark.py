@@ -175,7 +175,6 @@ def run_transfer_benchmark(
     if resume and previous.exists():
         stored = json.loads(previous.read_text())
         rows, figures = stored["runs"], stored["figures"]
-    done = {(r["target"], r["train_fraction"], r["seed"], r["method"]) for r in rows}
     plan = []
     datasets, dropped, name_of, pseudo = {}, {}, {}, []
     for target in targets:
@@ -186,6 +185,15 @@ def run_transfer_benchmark(
         dropped[data.attrs["target"]] = int(backward.sum())
         name_of[target] = data.attrs["target"]
         datasets[target] = data[~backward]
+    kind = {target: "pseudo" if name_of[target] in pseudo else "measured" for target in targets}
+    # A resumed run keeps only the runs made on the same kind of data.
+    kind_of_name = {name_of[target]: value for target, value in kind.items()}
+    rows = [
+        r
+        for r in rows
+        if r.get("data", "measured") == kind_of_name.get(r["target"], r.get("data", "measured"))
+    ]
+    done = {(r["target"], r["train_fraction"], r["seed"], r["method"]) for r in rows}
     # All targets at the first fraction first: partial results stay useful.
     for fraction in fractions:
         for target in targets:
@@ -196,7 +204,13 @@ def run_transfer_benchmark(
             target,
             fraction,
             seed,
-            [m for m in methods if (name_of[target], fraction, seed, m) not in done],
+            [
+                m
+                for m in methods
+                if (name_of[target], fraction, seed, m) not in done
+                # the superscaling model would be scored on its own pseudo-data
+                and not (m == "superscaling" and kind[target] == "pseudo")
+            ],
         )
         for target, fraction, seed in plan
     ]
@@ -222,6 +236,7 @@ def run_transfer_benchmark(
                 "method": method,
                 "n_train": len(train),
                 "n_test": len(test),
+                "data": kind[target],
                 "wall_s": wall,
                 "cpu_s": cpu,
                 **evaluate(model, test),
@@ -336,7 +351,8 @@ def _write(table, figures, output, name, source, seeds, seeds_large, dropped, ps
         f"seeds ({seeds} random splits per point, {seeds_large} when the training set "
         "exceeds 1000 points). 'N=1': point-to-point errors only; 'profiled': one "
         "normalization per dataset profiled on the test points with its penalty. "
-        "Wall and CPU time (all threads; unaffected by other jobs on the machine) per fit "
+        "Wall and CPU time (all threads; it grows less than wall time when other jobs share "
+        "the machine) per fit "
         "on this machine. Points at theta = 180 deg are left out "
         f"(the output scale S_A vanishes there): {dropped}.",
         "",

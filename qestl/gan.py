@@ -15,7 +15,7 @@ from skorch.utils import to_device
 
 from qestl import kinematics
 from qestl.constants import M_MUON
-from qestl.metrics import event_proxies, map_3d, map_proxies
+from qestl.metrics import event_proxies, map_criterion, map_proxies, muon_columns
 from qestl.nn.gan import Discriminator, GanModule, Generator, discriminator_loss, hce_loss
 from qestl.persistence import ModelSnapshot, save_model_dir
 from qestl.regressor import resolve_device
@@ -67,8 +67,9 @@ class PretrainedGAN(ModelSnapshot):
 
     The ``source`` parameter of a fine-tuned GAN; see
     :class:`qestl.persistence.ModelSnapshot` for why clones keep the weights.
-    :meth:`resolve` accepts ``"numu-carbon"`` (the shipped numu-12C model), a
-    saved-model directory or a fitted ConditionalGAN.
+    :meth:`resolve` accepts a saved-model directory, a fitted ConditionalGAN,
+    or the name of a model shipped in ``qestl/pretrained`` (``"numu-carbon"``
+    once it ships: none does yet).
 
     Parameters
     ----------
@@ -224,8 +225,9 @@ class ConditionalGAN(BaseEstimator):
       input branch for the event and one for E_nu', then
       ``discriminator_blocks`` blocks and one logit: about twice as deep as
       the generator with about twice its parameters per layer.
-    - Gaussian noise (``noise_std``) after every dense and LayerNorm layer of
-      both networks, in training only.
+    - Gaussian noise (``noise_std``) after the dense and LayerNorm layers of
+      both networks' blocks and input layers (not after the output layers),
+      in training only.
     - Losses: binary cross-entropy for the discriminator; for the generator
       L_HCE = mean{log[1 - D(G)] - log D(G)} (:func:`qestl.nn.gan.hce_loss`).
       One discriminator step, then one generator step per batch.
@@ -387,7 +389,7 @@ class ConditionalGAN(BaseEstimator):
         self.callbacks = callbacks
 
     @classmethod
-    def from_pretrained(cls, source="numu-carbon", freeze=1, **params):
+    def from_pretrained(cls, source, freeze=1, **params):
         """A ConditionalGAN that starts from ``source`` (transfer learning of the paper).
 
         Bonilla et al. freeze the first block of both networks and fine-tune
@@ -395,8 +397,9 @@ class ConditionalGAN(BaseEstimator):
 
         Parameters
         ----------
-        source : str, path-like, ConditionalGAN or PretrainedGAN, default "numu-carbon"
-            See :meth:`PretrainedGAN.resolve`.
+        source : str, path-like, ConditionalGAN or PretrainedGAN
+            A saved-model directory or a fitted GAN (see
+            :meth:`PretrainedGAN.resolve`; no ``"numu-carbon"`` model ships yet).
         freeze : int or {"full", "shallow"}, default 1
             Leading stages of both networks held fixed; see
             :meth:`qestl.nn.gan.GanModule.freeze`.
@@ -489,13 +492,7 @@ class ConditionalGAN(BaseEstimator):
         """
         self._check_params()
         E_nu = _check_energies(X)
-        if isinstance(y, pd.DataFrame):
-            y = y[["E_mu", "theta"]]
-        muon = np.asarray(y, dtype=float)
-        if muon.shape != (E_nu.size, 2):
-            raise ValueError(
-                f"y must have shape ({E_nu.size}, 2) = (E_mu, theta), got {muon.shape}"
-            )
+        muon = muon_columns(y, E_nu.size)
         enu, target = _training_proxies(E_nu, muon)
         rng = np.random.default_rng(self.random_state)
         valid = rng.random(E_nu.size) < self.validation_fraction
@@ -600,7 +597,7 @@ class ConditionalGAN(BaseEstimator):
         )
 
     def score(self, X, y):
-        """Minus the paper's selection criterion, -(MAP-3D + MAP-3D w/o tails) / 2.
+        """Minus the paper's selection criterion, :func:`qestl.metrics.map_criterion`.
 
         One event is sampled (seed 0) per test energy and compared with the
         test events (:func:`qestl.metrics.map_3d`).
@@ -609,8 +606,8 @@ class ConditionalGAN(BaseEstimator):
         ----------
         X : array_like of shape (n,) or (n, 1)
             E_nu [GeV].
-        y : array_like of shape (n, 2)
-            E_mu [GeV], theta [degrees].
+        y : pandas.DataFrame or array_like of shape (n, 2)
+            E_mu [GeV], theta [degrees] (a DataFrame by column name).
 
         Returns
         -------
@@ -618,10 +615,9 @@ class ConditionalGAN(BaseEstimator):
             Greater is better.
         """
         E_nu = _check_energies(X)
-        test = np.column_stack([E_nu, np.asarray(y, dtype=float)])
+        test = np.column_stack([E_nu, muon_columns(y, E_nu.size)])
         generated = self.sample(E_nu, random_state=0)
-        both = [map_3d(generated, test, self.map_bins, tails) for tails in (True, False)]
-        return -float(np.mean(both))
+        return -map_criterion(generated, test, self.map_bins)
 
     # -- persistence -----------------------------------------------------
     def _config(self):
@@ -660,7 +656,7 @@ class ConditionalGAN(BaseEstimator):
 
     @classmethod
     def load(cls, path, device="auto"):
-        """Load a GAN written by :meth:`save`, or a shipped one (``"numu-carbon"``).
+        """Load a GAN written by :meth:`save`, or one shipped in ``qestl/pretrained``.
 
         Parameters
         ----------

@@ -22,6 +22,8 @@ __all__ = [
     "map_proxies",
     "map_3d",
     "map_2d",
+    "map_criterion",
+    "muon_columns",
     "emd",
     "EventScorer",
     "map_3d_scorer",
@@ -393,6 +395,55 @@ def emd(events_a, events_b, bins=14):
     return float(ot.emd2(a[ia], b[ib], cost, numItermax=10_000_000))
 
 
+def muon_columns(y, n):
+    """Test muons as an (n, 2) array (E_mu [GeV], theta [degrees]).
+
+    A DataFrame is read by column name (``E_mu``, ``theta``), anything else by
+    position.
+
+    Parameters
+    ----------
+    y : pandas.DataFrame or array_like of shape (n, 2)
+    n : int
+        Expected number of events.
+
+    Returns
+    -------
+    ndarray of shape (n, 2)
+    """
+    if isinstance(y, pd.DataFrame):
+        missing = {"E_mu", "theta"} - set(y.columns)
+        if missing:
+            raise ValueError(f"y lacks the columns {sorted(missing)}; it has {list(y.columns)}")
+        y = y[["E_mu", "theta"]]
+    muon = np.asarray(y, dtype=float)
+    if muon.shape != (n, 2):
+        raise ValueError(f"y must have shape ({n}, 2) = (E_mu, theta), got {muon.shape}")
+    return muon
+
+
+def map_criterion(events_a, events_b, bins=14):
+    """The model-selection criterion of Bonilla et al.: (MAP-3D + MAP-3D w/o tails) / 2.
+
+    Only the finite terms are averaged: with few events no bin holds more
+    than 5 of both samples and MAP-3D without tails is undefined (NaN).
+
+    Parameters
+    ----------
+    events_a, events_b : pandas.DataFrame or array_like of shape (n, 3)
+        (E_nu [GeV], E_mu [GeV], theta [degrees]).
+    bins : int, default 14
+
+    Returns
+    -------
+    float
+        NaN only when the samples share no bin.
+    """
+    values = [map_3d(events_a, events_b, bins, tails) for tails in (True, False)]
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
 class EventScorer:
     """Scorer of a conditional generator: minus a distance between its events and the test events.
 
@@ -431,19 +482,15 @@ class EventScorer:
         estimator : object with ``sample(E_nu, random_state=...)``
         X : array_like of shape (n,) or (n, 1)
             Test neutrino energies [GeV].
-        y : array_like of shape (n, 2)
-            Test muons (E_mu [GeV], theta [degrees]).
+        y : pandas.DataFrame or array_like of shape (n, 2)
+            Test muons (E_mu [GeV], theta [degrees]); see :func:`muon_columns`.
 
         Returns
         -------
         float
         """
         E_nu = np.asarray(X, dtype=float).reshape(-1)
-        muon = np.asarray(y, dtype=float)
-        if muon.ndim != 2 or muon.shape != (E_nu.size, 2):
-            raise ValueError(
-                f"y must have shape ({E_nu.size}, 2) = (E_mu, theta), got {muon.shape}"
-            )
+        muon = muon_columns(y, E_nu.size)
         generated = estimator.sample(E_nu, random_state=self.random_state)
         test = np.column_stack([E_nu, muon])
         return -float(self.metric(generated, test, **self.kwargs))

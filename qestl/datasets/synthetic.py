@@ -3,8 +3,9 @@
 When no measured data are at hand (a first run without the QES archive, a
 nucleus the archive lacks, a closure test), these makers produce data in the
 same DataFrame formats as the readers: :func:`make_inclusive_electron` in the
-format of :func:`qestl.datasets.load_qes`, :func:`make_cc_events` in the format
-of the generator-file readers.
+format of :func:`qestl.datasets.load_qes`, :func:`make_cc_events` with the
+event columns of the generator-file readers (no ``weight``: the events are
+unweighted).
 """
 
 import numpy as np
@@ -65,11 +66,7 @@ def pseudo_kinematics(points_per_spectrum=40, w_max=1.5):
         w = w_invariant(E, theta, omega)
         top = omega[w <= w_max].max() if np.any(w <= w_max) else omega[-1]
         grid = np.linspace(0.02, top, points_per_spectrum)
-        rows.append(
-            pd.DataFrame(
-                {"E": E, "theta": theta, "omega": grid, "dataset": f"{PSEUDO_CITATION} E={E:g}"}
-            )
-        )
+        rows.append(pd.DataFrame({"E": E, "theta": theta, "omega": grid, "dataset": f"E={E:g}"}))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -97,8 +94,9 @@ def make_inclusive_electron(
         Nucleus with superscaling parameters, e.g. ``'16O'``
         (see :func:`qestl.physics.nuclei.nuclear_parameters`).
     kinematics : pandas.DataFrame, optional
-        Columns E [GeV], theta [deg], omega [GeV] and optionally citation and
-        dataset (a :func:`load_qes` frame works: its kinematics are reused).
+        Columns E [GeV], theta [deg], omega [GeV] and optionally dataset (a
+        :func:`load_qes` frame works: its kinematics and normalization sets
+        are reused, labelled ``'qestl-pseudo <dataset>'``).
         Default: :func:`pseudo_kinematics`.
     noise : float, default 0.03
         Relative point-to-point error, > 0.
@@ -114,8 +112,8 @@ def make_inclusive_electron(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`qestl.datasets.QES_COLUMNS` (citation ``'qestl-pseudo'``
-        unless given), plus ``model`` (the noiseless cross section) and
+        Columns :data:`qestl.datasets.QES_COLUMNS` (citation always
+        ``'qestl-pseudo'``), plus ``model`` (the noiseless cross section) and
         ``normalization`` (the N_k applied). ``attrs`` holds ``target``,
         ``pseudo_data = True`` and ``left_out``, the number of points of spectra
         where the model vanishes everywhere (below threshold), left out.
@@ -144,10 +142,14 @@ def make_inclusive_electron(
     if missing:
         raise ValueError(f"kinematics lacks the columns {sorted(missing)}")
     frame = kinematics.reset_index(drop=True).copy()
-    if "citation" not in frame:
-        frame["citation"] = PSEUDO_CITATION
-    if "dataset" not in frame:
-        frame["dataset"] = frame["citation"]
+    # Pseudo-points never carry a real citation: a given experiment's name
+    # only labels which points share a normalization.
+    frame["dataset"] = (
+        f"{PSEUDO_CITATION} " + frame["dataset"].astype(str)
+        if "dataset" in frame
+        else PSEUDO_CITATION
+    )
+    frame["citation"] = PSEUDO_CITATION
     frame["spectrum"] = (
         frame["citation"]
         + " E="
