@@ -435,8 +435,14 @@ def _fermi_averaged_delta(nucleus, q, omega):
     return w1_terms @ weights, w2_terms @ weights
 
 
-def _structure_function_cross_section(E, theta, physical, W1, W2):
-    """σ_M [W₂ + 2W₁ tan²(θ/2)] on the physical region [nb/(sr GeV)]."""
+def _structure_function_cross_section(structure_functions, target, E, theta, omega):
+    """σ_M [W₂ + 2W₁ tan²(θ/2)] with ``structure_functions(target, q, omega)`` [nb/(sr GeV)].
+
+    Zero outside the physical region 0 < ω < E.
+    """
+    E, theta, omega, physical = _check_kinematics(E, theta, omega)
+    _, q = _electron_kinematics(E, theta, omega)
+    W1, W2 = structure_functions(target, np.where(physical, q, 0.0), np.where(physical, omega, 0.0))
     total = mott(E, theta) * W2 + 2.0 * _mott_tan2(E, theta) * W1
     return np.where(physical, total, 0.0)
 
@@ -459,12 +465,9 @@ def delta_cross_section(target, E, theta, omega):
     ndarray
         [nb/(sr GeV)], broadcast shape; 0 for ω ≤ 0 or ω ≥ E.
     """
-    E, theta, omega, physical = _check_kinematics(E, theta, omega)
-    _, q = _electron_kinematics(E, theta, omega)
-    W1, W2 = delta_structure_functions_nucleus(
-        target, np.where(physical, q, 0.0), np.where(physical, omega, 0.0)
+    return _structure_function_cross_section(
+        delta_structure_functions_nucleus, target, E, theta, omega
     )
-    return _structure_function_cross_section(E, theta, physical, W1, W2)
 
 
 # --------------------------------------------------------------------------- inelastic
@@ -515,12 +518,7 @@ def inelastic_cross_section(target, E, theta, omega):
     ndarray
         [nb/(sr GeV)], broadcast shape; 0 for ω ≤ 0 or ω ≥ E.
     """
-    E, theta, omega, physical = _check_kinematics(E, theta, omega)
-    _, q = _electron_kinematics(E, theta, omega)
-    W1, W2 = inelastic_structure_functions(
-        target, np.where(physical, q, 0.0), np.where(physical, omega, 0.0)
-    )
-    return _structure_function_cross_section(E, theta, physical, W1, W2)
+    return _structure_function_cross_section(inelastic_structure_functions, target, E, theta, omega)
 
 
 # --------------------------------------------------------------------------- total
