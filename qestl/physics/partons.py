@@ -11,6 +11,7 @@ inelastic tail of the electron model (§4.4). Energies in GeV; arrays broadcast.
 import numpy as np
 
 from qestl.physics.constants import COS_CABIBBO, DIPOLE_MASS2, M_NUCLEON, M_PROTON
+from qestl.physics.probes import check_nucleon, probe_sign
 
 __all__ = [
     "KAPPA_DIS",
@@ -31,9 +32,6 @@ _BY_A, _BY_B = 0.538, 0.305
 #: Bodek–Yang (2003) valence (C_v1, C_v2) for u and d, and sea C_s [GeV²].
 _BY_CV_U, _BY_CV_D = (0.291, 0.189), (0.202, 0.255)
 _BY_CS_U, _BY_CS_D = 0.363, 0.621
-
-_PROBES = ("numu", "numubar")
-_NUCLEONS = ("p", "n")
 
 
 def toy_pdfs(x):
@@ -183,10 +181,8 @@ def weak_structure_functions(W, Q2, *, probe="numu", nucleon="p"):
     ValueError
         For an unknown probe or nucleon.
     """
-    if probe not in _PROBES:
-        raise ValueError(f"probe must be one of {_PROBES}, got {probe!r}")
-    if nucleon not in _NUCLEONS:
-        raise ValueError(f"nucleon must be one of {_NUCLEONS}, got {nucleon!r}")
+    probe_sign(probe)
+    check_nucleon(nucleon)
     _, x, inelastic = _bjorken(W, Q2)
     Q2 = np.broadcast_to(np.asarray(Q2, dtype=float), x.shape)
     uv, dv, su, sd = _corrected_pdfs(x, Q2)

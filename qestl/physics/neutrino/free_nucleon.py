@@ -25,6 +25,7 @@ from qestl.physics.constants import (
 )
 from qestl.physics.formfactors import axial, isovector, pseudoscalar
 from qestl.physics.partons import dis_ramp, weak_structure_functions
+from qestl.physics.probes import check_nucleon, probe_sign
 from qestl.physics.resonance import (
     W_THRESHOLD,
     breit_wigner,
@@ -34,8 +35,6 @@ from qestl.physics.resonance import (
 
 __all__ = [
     "CHANNELS",
-    "PROBES",
-    "NUCLEONS",
     "W_RES_MAX",
     "W_DIS_MIN",
     "qe_masses",
@@ -49,10 +48,6 @@ __all__ = [
 
 #: Interaction channels of model ν.
 CHANNELS = ("QE", "RES", "DIS")
-#: Accepted probes and their sign ζ (+1 neutrino, −1 antineutrino).
-PROBES = {"numu": 1.0, "numubar": -1.0}
-#: Accepted struck nucleons.
-NUCLEONS = ("p", "n")
 #: Upper end of the Δ channel in W [GeV] (§5.3).
 W_RES_MAX = 1.6
 #: Lower end of the inelastic tail in W, where the ramp r(W) starts [GeV] (§5.4).
@@ -72,18 +67,6 @@ _DELTA_ISOSPIN = {
 _N_Q2, _N_W = 64, 48
 # Q² is integrated in t = ln(Q² + c): uniform accuracy over the dipole fall-off.
 _Q2_LOG_OFFSET = 0.1
-
-
-def _zeta(probe):
-    try:
-        return PROBES[probe]
-    except (KeyError, TypeError):
-        raise ValueError(f"probe must be one of {tuple(PROBES)}, got {probe!r}") from None
-
-
-def _check_nucleon(nucleon):
-    if nucleon not in NUCLEONS:
-        raise ValueError(f"nucleon must be one of {NUCLEONS}, got {nucleon!r}")
 
 
 def _as_array(name, value):
@@ -108,7 +91,7 @@ def qe_masses(probe):
     M_i, M_f : float
         Initial and final nucleon masses [GeV].
     """
-    return (M_NEUTRON, M_PROTON) if _zeta(probe) > 0 else (M_PROTON, M_NEUTRON)
+    return (M_NEUTRON, M_PROTON) if probe_sign(probe) > 0 else (M_PROTON, M_NEUTRON)
 
 
 def q2_range(E, W, *, target_mass=M_NUCLEON, lepton_mass=M_MUON):
@@ -199,7 +182,7 @@ def qe_dsigma_dq2(E, Q2, *, probe="numu", axial_mass=1.03, lepton_mass=M_MUON, f
     >>> round(float(qe_dsigma_dq2(1.0, 0.2)) * 1e38, 2)
     1.56
     """
-    zeta = _zeta(probe)
+    zeta = probe_sign(probe)
     E, Q2 = np.broadcast_arrays(_as_array("E", E), _as_array("Q2", Q2))
     m_i, m_f = qe_masses(probe)
     physical = _inside(Q2, *q2_range(E, m_f, target_mass=m_i, lepton_mass=lepton_mass))
@@ -283,8 +266,8 @@ def delta_d2sigma_dq2dw(
     >>> float(delta_d2sigma_dq2dw(1.0, 0.2, 1.232)) * 1e38  # doctest: +NUMBER
     7.25
     """
-    zeta = _zeta(probe)
-    _check_nucleon(nucleon)
+    zeta = probe_sign(probe)
+    check_nucleon(nucleon)
     E, Q2, W = np.broadcast_arrays(_as_array("E", E), _as_array("Q2", Q2), _as_array("W", W))
     physical = (
         (W > W_THRESHOLD) & (W < w_max) & _inside(Q2, *q2_range(E, W, lepton_mass=lepton_mass))
@@ -353,8 +336,8 @@ def dis_d2sigma_dq2dw(E, Q2, W, *, probe="numu", nucleon="p", lepton_mass=M_MUON
     ValueError
         For an unknown probe or nucleon, or NaN input.
     """
-    zeta = _zeta(probe)
-    _check_nucleon(nucleon)
+    zeta = probe_sign(probe)
+    check_nucleon(nucleon)
     E, Q2, W = np.broadcast_arrays(_as_array("E", E), _as_array("Q2", Q2), _as_array("W", W))
     physical = (W > W_DIS_MIN) & (Q2 > 0) & _inside(Q2, *q2_range(E, W, lepton_mass=lepton_mass))
     Q2 = np.where(physical, Q2, 1.0)
@@ -491,8 +474,8 @@ def total_cross_section(E, channel, *, probe, nucleon, **model_params):
     >>> np.round(sigma * 1e38, 3)
     array([0.838, 1.08 ])
     """
-    zeta = _zeta(probe)
-    _check_nucleon(nucleon)
+    zeta = probe_sign(probe)
+    check_nucleon(nucleon)
     if channel not in CHANNELS:
         raise ValueError(f"channel must be one of {CHANNELS}, got {channel!r}")
     E = _as_array("E", E)

@@ -23,14 +23,14 @@ import pandas as pd
 
 from qestl.physics.constants import M_DELTA, M_MUON, M_NEUTRON, M_PROTON
 from qestl.physics.neutrino import free_nucleon
-from qestl.physics.neutrino.free_nucleon import CHANNELS, PROBES, W_DIS_MIN
+from qestl.physics.neutrino.free_nucleon import CHANNELS, W_DIS_MIN
 from qestl.physics.neutrino.models import resolve_model
 from qestl.physics.neutrino.nuclear import check_target, pauli_allowed, sample_nucleons
+from qestl.physics.probes import probe_sign
 from qestl.physics.resonance import W_THRESHOLD
 
 __all__ = [
     "CHANNELS",
-    "PROBES",
     "ENERGY_LIMITS",
     "generate_events",
     "cross_section",
@@ -82,12 +82,6 @@ class _Trials(NamedTuple):
     def take(self, rows):
         """The trials at ``rows`` (index or mask)."""
         return _Trials(*(column[rows] for column in self))
-
-
-def _check_probe(probe):
-    if probe not in PROBES:
-        raise ValueError(f"probe must be one of {tuple(PROBES)}, got {probe!r}")
-    return probe
 
 
 def _check_channel(channel):
@@ -184,7 +178,7 @@ def _propose(channel, E, params, probe, model, rng):
         Rows with zero weight carry meaningless kinematics.
     """
     n = E.size
-    antineutrino = PROBES[probe] < 0
+    antineutrino = probe_sign(probe) < 0
     if channel == "QE":
         # ν n → μ⁻ p, ν̄ p → μ⁺ n: the struck species is fixed, N or Z targets.
         is_proton = np.full(n, antineutrino)
@@ -428,7 +422,7 @@ def generate_events(
     True
     """
     params = check_target(target)
-    _check_probe(probe)
+    probe_sign(probe)
     model = resolve_model(model)
     rng = np.random.default_rng(random_state)
     E = _event_energies(n, energy, rng)
@@ -538,7 +532,7 @@ def weighted_events(
     True
     """
     params = check_target(target)
-    _check_probe(probe)
+    probe_sign(probe)
     _check_channel(channel)
     E = _check_energies(np.full(int(n), energy, dtype=float))
     rng = np.random.default_rng(random_state)
@@ -599,7 +593,7 @@ def cross_section(
     True
     """
     params = check_target(target)
-    _check_probe(probe)
+    probe_sign(probe)
     model = resolve_model(model)
     channels = CHANNELS if channel is None else (CHANNELS[_check_channel(channel)],)
     if not isinstance(n_trials, numbers.Integral) or n_trials < 1:
