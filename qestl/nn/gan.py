@@ -114,6 +114,23 @@ class GanBlock(nn.Module):
         return out + x if self.residual else out
 
 
+def _block_stack(network, width, n_blocks, activation, dropout, noise_std):
+    """The body shared by both networks.
+
+    A block on the two joined input branches (2 * width), then ``n_blocks - 1``
+    residual blocks with E_nu' joined to their input.
+    """
+    if n_blocks < 1:
+        raise ValueError(f"the {network} needs at least one block, got {n_blocks}")
+    return nn.ModuleList(
+        [GanBlock(2 * width, width, activation, dropout, noise_std)]
+        + [
+            GanBlock(width, width, activation, dropout, noise_std, conditioned=True, residual=True)
+            for _ in range(n_blocks - 1)
+        ]
+    )
+
+
 class Generator(nn.Module):
     """The generator: (latent z, E_nu') -> (theta', E_mu').
 
@@ -140,19 +157,11 @@ class Generator(nn.Module):
 
     def __init__(self, latent_dim, width, n_blocks, dropout, noise_std):
         super().__init__()
-        if n_blocks < 1:
-            raise ValueError(f"the generator needs at least one block, got {n_blocks}")
         self.latent_in = nn.Sequential(
             nn.Linear(latent_dim, width), GaussianNoise(noise_std), nn.ReLU()
         )
         self.enu_in = nn.Sequential(nn.Linear(1, width), GaussianNoise(noise_std), nn.ReLU())
-        self.blocks = nn.ModuleList(
-            [GanBlock(2 * width, width, "relu", dropout, noise_std)]
-            + [
-                GanBlock(width, width, "relu", dropout, noise_std, conditioned=True, residual=True)
-                for _ in range(n_blocks - 1)
-            ]
-        )
+        self.blocks = _block_stack("generator", width, n_blocks, "relu", dropout, noise_std)
         self.out = nn.Linear(width, 2)
 
     def stages(self):
@@ -198,17 +207,9 @@ class Discriminator(nn.Module):
 
     def __init__(self, width, n_blocks, dropout, noise_std):
         super().__init__()
-        if n_blocks < 1:
-            raise ValueError(f"the discriminator needs at least one block, got {n_blocks}")
         self.event_in = GanBlock(2, width, "prelu", dropout, noise_std)
         self.enu_in = GanBlock(1, width, "prelu", dropout, noise_std)
-        self.blocks = nn.ModuleList(
-            [GanBlock(2 * width, width, "prelu", dropout, noise_std)]
-            + [
-                GanBlock(width, width, "prelu", dropout, noise_std, conditioned=True, residual=True)
-                for _ in range(n_blocks - 1)
-            ]
-        )
+        self.blocks = _block_stack("discriminator", width, n_blocks, "prelu", dropout, noise_std)
         self.out = nn.Linear(width, 1)
 
     def stages(self):
