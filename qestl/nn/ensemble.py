@@ -186,25 +186,33 @@ class EnsembleMLP(nn.Module):
         n_layers : int
             0 frees everything; at most ``len(weight_layers()) - 1``.
         """
-        blocks = []
-        for layer in self.layers:
-            if isinstance(layer, BatchedLinear):
-                blocks.append(nn.ModuleList())
-            blocks[-1].append(layer)
-        freeze_leading(blocks, n_layers, what="weight layers")
+        freeze_leading(self.blocks(), n_layers, what="weight layers")
         self.n_frozen = n_layers
         return self.train(self.training)
 
     def train(self, mode=True):
         """Training mode, except for the BatchNorm layers of frozen blocks."""
         super().train(mode)
-        block = -1
+        for block in self.blocks()[: self.n_frozen]:
+            for layer in block:
+                if isinstance(layer, BatchedBatchNorm):
+                    layer.eval()
+        return self
+
+    def blocks(self):
+        """The layers grouped per weight layer (the dense layer and what follows it).
+
+        Returns
+        -------
+        list of nn.ModuleList
+            In depth order, one per weight layer: the unit of freezing.
+        """
+        blocks = []
         for layer in self.layers:
             if isinstance(layer, BatchedLinear):
-                block += 1
-            elif isinstance(layer, BatchedBatchNorm) and block < self.n_frozen:
-                layer.eval()
-        return self
+                blocks.append(nn.ModuleList())
+            blocks[-1].append(layer)
+        return blocks
 
     def weight_layers(self):
         """The dense layers in order (11 for the paper's network)."""
