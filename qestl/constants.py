@@ -1,7 +1,11 @@
 """Physical constants used across qestl (GeV units, PDG 2022 unless noted)."""
 
+#: Proton mass [GeV].
+M_PROTON = 0.93827208816
+#: Neutron mass [GeV].
+M_NEUTRON = 0.93956542052
 #: Average nucleon mass (M_p + M_n) / 2 [GeV].
-M_NUCLEON = 0.5 * (0.93827208816 + 0.93956542052)
+M_NUCLEON = 0.5 * (M_PROTON + M_NEUTRON)
 #: Muon mass [GeV].
 M_MUON = 0.1056583755
 #: Atomic mass unit [GeV]; M_A = A * u reproduces the 11.178 GeV used for 12C.

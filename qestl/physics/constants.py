@@ -5,7 +5,7 @@ unverified ones are marked. The nucleon, muon and Δ masses are re-exported
 from :mod:`qestl.constants` so that the whole package uses one value.
 """
 
-from qestl.constants import M_DELTA, M_MUON, M_NUCLEON
+from qestl.constants import M_DELTA, M_MUON, M_NEUTRON, M_NUCLEON, M_PROTON
 
 __all__ = [
     "HBARC",
@@ -42,10 +42,6 @@ ALPHA = 1.0 / 137.035999084
 G_FERMI = 1.1663788e-5
 #: cos θ_C = |V_ud| (PDG 2022).
 COS_CABIBBO = 0.97373
-#: Proton mass [GeV].
-M_PROTON = 0.93827208816
-#: Neutron mass [GeV].
-M_NEUTRON = 0.93956542052
 #: Charged pion mass [GeV].
 M_PION = 0.13957039
 #: Δ(1232) Breit–Wigner width Γ_Δ [GeV].
