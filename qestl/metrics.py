@@ -20,6 +20,7 @@ __all__ = [
     "event_proxies",
     "histogram_pulls",
     "map_proxies",
+    "proxy_histogram",
     "map_3d",
     "map_2d",
     "map_criterion",
@@ -261,6 +262,25 @@ def histogram_pulls(counts_a, counts_b, n_a=None, n_b=None):
         return (m * a - n * b) / np.sqrt(n * m * (a + b))
 
 
+def proxy_histogram(proxies, bins):
+    """Counts of a sample on the uniform grid of ``bins`` per axis over [-1, 1]^d.
+
+    The binning of every event metric and plot (MAP-3D, MAP-2D, EMD).
+
+    Parameters
+    ----------
+    proxies : ndarray of shape (n, d)
+        Events in proxy variables.
+    bins : int
+
+    Returns
+    -------
+    ndarray of shape (bins,) * d
+    """
+    edges = [np.linspace(-1.0, 1.0, bins + 1)] * proxies.shape[1]
+    return np.histogramdd(proxies, bins=edges)[0]
+
+
 def map_proxies(proxies_a, proxies_b, bins, tails=True):
     """Mean absolute pull of two samples binned uniformly on [-1, 1]^d.
 
@@ -281,9 +301,7 @@ def map_proxies(proxies_a, proxies_b, bins, tails=True):
     float
         NaN when no bin qualifies.
     """
-    edges = [np.linspace(-1.0, 1.0, bins + 1)] * proxies_a.shape[1]
-    a, _ = np.histogramdd(proxies_a, bins=edges)
-    b, _ = np.histogramdd(proxies_b, bins=edges)
+    a, b = proxy_histogram(proxies_a, bins), proxy_histogram(proxies_b, bins)
     floor = 0 if tails else 5
     used = (a > floor) & (b > floor)
     if not used.any():
@@ -381,9 +399,7 @@ def emd(events_a, events_b, bins=14):
     >>> float(emd(a, a))
     0.0
     """
-    edges = [np.linspace(-1.0, 1.0, bins + 1)] * 3
-    a, _ = np.histogramdd(event_proxies(events_a), bins=edges)
-    b, _ = np.histogramdd(event_proxies(events_b), bins=edges)
+    a, b = (proxy_histogram(event_proxies(e), bins) for e in (events_a, events_b))
     if a.sum() == 0 or b.sum() == 0:
         raise ValueError("no events of one sample fall in 0.3 <= E_nu <= 10 GeV")
     a, b = a.ravel() / a.sum(), b.ravel() / b.sum()

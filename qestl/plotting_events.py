@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from qestl import kinematics  # noqa: E402
-from qestl.metrics import event_proxies, histogram_pulls  # noqa: E402
+from qestl.metrics import event_proxies, histogram_pulls, proxy_histogram  # noqa: E402
 
 __all__ = ["plot_w_q2", "plot_proxy_histograms", "plot_pull_map"]
 
@@ -95,8 +95,7 @@ def plot_proxy_histograms(
     edges = np.linspace(-1.0, 1.0, bins + 1)
     hists = []
     for sample in (events, reference):
-        proxies = event_proxies(sample)
-        counts, _, _ = np.histogram2d(proxies[:, 1], proxies[:, 2], [edges, edges])
+        counts = proxy_histogram(event_proxies(sample)[:, 1:], bins)
         hists.append(counts / counts.sum())
     vmax = max(h.max() for h in hists)
     fig, axes = plt.subplots(1, 2, figsize=figsize, sharey=True)
@@ -131,8 +130,7 @@ def plot_pull_map(events, reference, bins=50, vmax=5.0, figsize=(4.6, 3.8)):
     """
     edges = np.linspace(-1.0, 1.0, bins + 1)
     a, b = (event_proxies(s) for s in (events, reference))
-    counts_a, _, _ = np.histogram2d(a[:, 1], a[:, 2], [edges, edges])
-    counts_b, _, _ = np.histogram2d(b[:, 1], b[:, 2], [edges, edges])
+    counts_a, counts_b = proxy_histogram(a[:, 1:], bins), proxy_histogram(b[:, 1:], bins)
     pulls = histogram_pulls(counts_a, counts_b, len(a), len(b))
     both = (counts_a > 0) & (counts_b > 0)
     fig, ax = plt.subplots(figsize=figsize)
