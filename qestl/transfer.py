@@ -119,7 +119,7 @@ class TransferRegressor(CrossSectionRegressor):
     max_epochs : int, default 1000
     lr : float, default 5e-4
     lr_schedule, weight_decay, batch_size, norm_uncertainty, resampling, validation_fraction,
-    device, random_state, verbose, callbacks
+    grad_clip, device, random_state, verbose, callbacks
         As in :class:`CrossSectionRegressor`.
     norm_warmup : int, default 0
         The source already has the scale of the data: no warm-up.
@@ -152,6 +152,7 @@ class TransferRegressor(CrossSectionRegressor):
         norm_warmup=0,
         resampling="replica",
         validation_fraction=0.1,
+        grad_clip=2.0,
         device="auto",
         random_state=None,
         verbose=0,
@@ -170,6 +171,7 @@ class TransferRegressor(CrossSectionRegressor):
         self.norm_warmup = norm_warmup
         self.resampling = resampling
         self.validation_fraction = validation_fraction
+        self.grad_clip = grad_clip
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -11,7 +11,9 @@ from qestl.nn import (
     CurveDropout,
     EnsembleMLP,
     chi2_with_normalization,
+    clip_member_gradients,
     log_space_chi2,
+    member_gradient_norms,
     normalization_sums,
     profiled_normalization,
 )
@@ -171,3 +173,39 @@ def test_profiled_normalization_minimises_chi2():
         assert norms[part][0] == pytest.approx(best.x, abs=1e-6)
     profiled = chi2(y, f, sigma, dataset=dataset, norm_uncertainty=0.05)
     assert profiled < chi2(y, f, sigma)
+
+
+def test_profiled_normalization_is_bounded_to_five_deltas():
+    # A member that predicts almost nothing for dataset 1 would need N_1 ~ 100.
+    f = torch.ones(1, 20, dtype=torch.float64)
+    f[:, 10:] = 0.01
+    y = torch.ones(1, 20, dtype=torch.float64)
+    sigma = torch.full((20,), 0.001, dtype=torch.float64)
+    dataset = torch.tensor([0] * 10 + [1] * 10)
+    delta = torch.tensor([0.05, 0.04], dtype=torch.float64)
+    a, b = normalization_sums(f, y, sigma, dataset, 2)
+    # Unbounded, the overall scale c ~ 1/N_1 drags N_0 to ~0.01 (the collapse
+    # seen on carbon); the bound stops it at 1 - 5 delta_0.
+    free = profiled_normalization(a, b, delta, max_pulls=float("inf"))
+    assert free[0, 0].item() < 0.02
+    norm = profiled_normalization(a, b, delta)
+    assert norm[0, 0].item() == pytest.approx(1 - 5 * 0.05)
+    assert norm[0, 1].item() == pytest.approx(free[0, 1].item())  # inside its bound
+    assert profiled_normalization(a, b, delta, max_pulls=2.0)[0, 0].item() == pytest.approx(0.9)
+
+
+def test_clip_member_gradients_clips_each_member_on_its_own():
+    weight = nn.Parameter(torch.zeros(3, 2, 2))
+    bias = nn.Parameter(torch.zeros(3, 2, 1))
+    weight.grad = torch.full((3, 2, 2), 1.0)  # member norms 2 (weight) and sqrt(2) (bias)
+    bias.grad = torch.full((3, 2, 1), 1.0)
+    weight.grad[2] *= 100.0  # a spike in member 2 only
+    before = member_gradient_norms([weight, bias])
+    assert before[0].item() == pytest.approx(6**0.5)
+    norms = clip_member_gradients([weight, bias], torch.tensor([10.0, 1.0, 10.0]))
+    assert torch.equal(norms, before)
+    after = member_gradient_norms([weight, bias])
+    assert after.tolist() == pytest.approx([6**0.5, 1.0, 10.0])
+    # Clipping rescales a member's whole gradient: its direction is kept.
+    assert torch.allclose(weight.grad[1], bias.grad[1, :, :1].expand(2, 2))
+    assert torch.equal(weight.grad[0], torch.ones(2, 2))

@@ -12,6 +12,7 @@ from skorch.callbacks import EarlyStopping
 from qestl import CrossSectionRegressor
 from qestl.kinematics import mott_like_scale
 from qestl.metrics import chi2_scorer, reduced_chi2
+from qestl.regressor import _MemberGradientClipping
 
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
 
@@ -83,6 +84,29 @@ def test_bad_params_raise(data):
         CrossSectionRegressor(**TINY, resampling="jackknife").fit(X, y, sigma=sigma)
     with pytest.raises(ValueError, match="activation must be"):
         CrossSectionRegressor(**TINY, activation="swish").fit(X, y, sigma=sigma)
+    with pytest.raises(ValueError, match="grad_clip must be"):
+        CrossSectionRegressor(**TINY, grad_clip=0.0).fit(X, y, sigma=sigma)
+
+
+def test_gradient_clipping_holds_a_spiking_member_to_its_running_norm():
+    clipping = _MemberGradientClipping(factor=2.0, decay=0.5)
+    clipping.on_train_begin(None)
+    weight = torch.nn.Parameter(torch.zeros(2, 3))
+
+    def step(grad):
+        weight.grad = torch.tensor(grad)
+        clipping.on_grad_computed(None, [("weight", weight)])
+        return weight.grad.norm(dim=1).tolist()
+
+    assert step([[3.0, 0.0, 4.0], [0.0, 1.0, 0.0]]) == pytest.approx([5.0, 1.0])  # sets the scale
+    # Member 1 spikes 100x: cut to 2x its running norm; member 0 is untouched.
+    assert step([[0.0, 5.0, 0.0], [0.0, 100.0, 0.0]]) == pytest.approx([5.0, 2.0])
+    # The running norm follows the clipped norms: 0.5 * 1 + 0.5 * 2 = 1.5.
+    assert clipping.running_.tolist() == pytest.approx([5.0, 1.5])
+    fitted = CrossSectionRegressor(**TINY)
+    assert ("member_gradient_clipping" in dict(fitted._clipping())) and not (
+        CrossSectionRegressor(**TINY, grad_clip=None)._clipping()
+    )
 
 
 def test_without_sigma_warns_squared_error(data):

@@ -3,6 +3,7 @@
 No scikit-learn here.
 """
 
+from qestl.nn.clipping import clip_member_gradients, member_gradient_norms
 from qestl.nn.ensemble import BatchedBatchNorm, BatchedLinear, CurveDropout, EnsembleMLP
 from qestl.nn.freezing import freeze_leading
 from qestl.nn.losses import (
@@ -18,8 +19,10 @@ __all__ = [
     "CurveDropout",
     "EnsembleMLP",
     "chi2_with_normalization",
+    "clip_member_gradients",
     "freeze_leading",
     "log_space_chi2",
+    "member_gradient_norms",
     "normalization_sums",
     "profiled_normalization",
 ]
