@@ -19,6 +19,7 @@ from qestl.nn import (
     chi2_with_normalization,
     clip_member_gradients,
     log_space_chi2,
+    member_gradient_norms,
     normalization_sums,
     profiled_normalization,
 )
@@ -163,10 +164,10 @@ class _MemberGradientClipping(Callback):
     """Clip each member's gradient norm at ``factor`` times its running average.
 
     Adam's step is the gradient over the running root mean square of past
-    gradients: after a quiet stretch, one spike (a point with a 1 % error
-    crossed by a steep edge) moves a member by many learning rates at once.
-    On carbon such kicks left single members at chi2/N 15-40 while the
-    ensemble mean sat at 3-5, and some never recovered (dead ReLUs). A fixed
+    gradients: after a quiet stretch, one spike moves a member by many
+    learning rates at once. On carbon such kicks left single members at
+    chi2/N 15-40 while the ensemble mean sat at 3-5, and one member of a
+    1500-epoch run never recovered from one (measured). A fixed
     threshold would depend on the units of the loss; one relative to the
     member's own recent gradients does not. The average follows the clipped
     norms (exponential, weight ``1 - decay``).
@@ -182,8 +183,7 @@ class _MemberGradientClipping(Callback):
     def on_grad_computed(self, net, named_parameters, **kwargs):
         parameters = [p for _, p in named_parameters if p.grad is not None]
         if self.running_ is None:  # the first step sets the scale
-            norms = clip_member_gradients(parameters, torch.full((1,), float("inf")))
-            self.running_ = norms.detach()
+            self.running_ = member_gradient_norms(parameters)
             return
         limit = self.factor * self.running_
         norms = clip_member_gradients(parameters, limit)
