@@ -25,6 +25,13 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
     peaks : bool, default False
         Add omega_QE and omega_Delta [GeV] (:func:`qestl.kinematics.omega_qe`,
         :func:`qestl.kinematics.omega_delta`).
+    scaling : bool, default False
+        Add the distances from the quasielastic and Delta peaks in units of
+        the momentum transfer, (omega - omega_QE) / |q| and
+        (omega - omega_Delta) / |q| (dimensionless). The first is the
+        y-scaling variable of a nucleon at rest: quasielastic peaks of all
+        kinematics line up in it, so the networks need not build the ratio
+        from (E, omega, theta) themselves.
     nucleus : bool, default False
         Pass the input columns Z and A through (DataFrame columns by name,
         array columns 4 and 5).
@@ -49,8 +56,9 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
     [1.0, 0.5, 90.0, 0.0, 1.0]
     """
 
-    def __init__(self, peaks=False, nucleus=False, standardize=True):
+    def __init__(self, peaks=False, scaling=False, nucleus=False, standardize=True):
         self.peaks = peaks
+        self.scaling = scaling
         self.nucleus = nucleus
         self.standardize = standardize
 
@@ -66,6 +74,12 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
         ]
         if self.peaks:
             columns += [kinematics.omega_qe(energy, theta), kinematics.omega_delta(energy, theta)]
+        if self.scaling:
+            q = kinematics.q3_electron(energy, theta, omega)
+            columns += [
+                (omega - kinematics.omega_qe(energy, theta)) / q,
+                (omega - kinematics.omega_delta(energy, theta)) / q,
+            ]
         if self.nucleus:
             columns += list(self._nucleus_columns(X).T)
         return np.column_stack(columns)
@@ -132,6 +146,8 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
         names = ["E", "omega", "theta", "cos_theta", "Q2"]
         if self.peaks:
             names += ["omega_QE", "omega_Delta"]
+        if self.scaling:
+            names += ["psi_QE", "psi_Delta"]
         if self.nucleus:
             names += ["Z", "A"]
         return np.asarray(names, dtype=object)

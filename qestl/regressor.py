@@ -37,9 +37,23 @@ def resolve_device(device):
     return device
 
 
+FEATURE_SETS = {"paper": {}, "scaling": {"scaling": True}}
+"""Input feature sets: name -> options of :class:`qestl.features.KinematicFeatures`."""
+
+
+def make_features(name):
+    """The unfitted KinematicFeatures of a named feature set (see ``FEATURE_SETS``)."""
+    if name not in FEATURE_SETS:
+        raise ValueError(f"features must be one of {sorted(FEATURE_SETS)}, got {name!r}")
+    return KinematicFeatures(**FEATURE_SETS[name])
+
+
 def features_from_config(config):
     """The fitted KinematicFeatures stored in a saved model's config."""
-    features = KinematicFeatures().fit(np.array([[1.0, 30.0, 0.1], [2.0, 60.0, 0.5]]))
+    # Models saved before the "features" parameter existed read the paper's inputs.
+    features = make_features(config["params"].get("features", "paper")).fit(
+        np.array([[1.0, 30.0, 0.1], [2.0, 60.0, 0.5]])
+    )
     features.scaler_.mean_ = np.asarray(config["feature_mean"], dtype=float)
     features.scaler_.scale_ = np.asarray(config["feature_scale"], dtype=float)
     features.scaler_.var_ = features.scaler_.scale_**2
@@ -288,6 +302,14 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         from 12 to 114 and the ensemble's from 4.2 to 17 (measured; recomputing
         exact full-data statistics before evaluation did not help).
         ``batch_norm=True`` restores the paper's blocks.
+    features : {"scaling", "paper"}, default "scaling"
+        Network inputs (:class:`qestl.features.KinematicFeatures`). "paper":
+        (E, omega, theta, cos theta, Q2) of Kowal et al.; "scaling" adds the
+        distances from the quasielastic and Delta peaks in units of |q|,
+        (omega - omega_QE) / |q| and (omega - omega_Delta) / |q|, in which
+        quasielastic peaks of all kinematics line up. On carbon (10
+        members, 1500 epochs) they took the held-out chi2/N from 2.56 to
+        1.92 and the median member chi2/N from 5.3 to 3.5 (measured).
     max_epochs : int, default 1500
     lr : float, default 2e-3
         AdamW learning rate, peak of the schedule.
@@ -372,6 +394,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         hidden_layers=(64,) * 10,
         activation="relu",
         batch_norm=False,
+        features="scaling",
         max_epochs=1500,
         lr=2e-3,
         lr_schedule="cosine",
@@ -394,6 +417,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         self.hidden_layers = hidden_layers
         self.activation = activation
         self.batch_norm = batch_norm
+        self.features = features
         self.max_epochs = max_epochs
         self.lr = lr
         self.lr_schedule = lr_schedule
@@ -422,6 +446,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}"
             )
+        make_features(self.features)
         if self.uncertainty not in ("ensemble", "dropout"):
             raise ValueError(
                 f"uncertainty must be 'ensemble' or 'dropout', got {self.uncertainty!r}"
@@ -458,7 +483,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
 
     def _fit_features(self, kin):
         """Input standardisation, fitted on the training kinematics."""
-        return KinematicFeatures().fit(kin)
+        return make_features(self.features).fit(kin)
 
     def _prepare_module(self, module):
         """Hook run on the freshly built module before training (initial weights)."""
@@ -734,6 +759,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         params = dict(config["params"])
         params["hidden_layers"] = tuple(params["hidden_layers"])
         params["device"] = device
+        params.setdefault("features", "paper")  # saved before the parameter existed
         model = cls(**params)
         model._check_params()
         model.datasets_ = np.asarray(config["datasets"], dtype=str)

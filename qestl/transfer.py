@@ -40,6 +40,11 @@ class PretrainedModel(ModelSnapshot):
         return int(self.state["mlp.layers.0.weight"].shape[0])
 
     @property
+    def features(self):
+        """Input feature set ("paper" for models saved before the parameter existed)."""
+        return self.params.get("features", "paper")
+
+    @property
     def mass_number(self):
         """A of the nucleus the source was trained on."""
         return int(self.params.get("mass_number", 12))
@@ -209,6 +214,11 @@ class TransferRegressor(CrossSectionRegressor):
     def activation(self):
         """Activation (the source's)."""
         return self._source.params["activation"]
+
+    @property
+    def features(self):
+        """Input feature set (the source's)."""
+        return self._source.features
 
     @property
     def mass_number(self):

@@ -44,6 +44,28 @@ def test_optional_columns_and_names():
         KinematicFeatures(nucleus=True).fit(X[["E", "theta", "omega"]])
 
 
+def test_scaling_columns_hand_values():
+    # E = 2, theta = 90, omega = 0.5: Q2 = 6, |q| = sqrt(6.25) = 2.5; s = 1/2, so
+    # omega_QE = (2 * 4 * 0.5 / M) / (1 + 2 * 2 * 0.5 / M) = 4 / (M + 2) and
+    # omega_Delta = (M_D^2 - M^2 + 8) / (2 M + 4).
+    mass, delta = 0.938919, 1.232
+    t = KinematicFeatures(scaling=True, standardize=False).fit(X)
+    row = t.transform(X)[2]
+    assert t.get_feature_names_out().tolist()[5:] == ["psi_QE", "psi_Delta"]
+    omega_qe = 4.0 / (mass + 2.0)
+    omega_delta = (delta**2 - mass**2 + 8.0) / (2 * mass + 4.0)
+    assert row[5] == pytest.approx((0.5 - omega_qe) / 2.5, rel=1e-4)
+    assert row[6] == pytest.approx((0.5 - omega_delta) / 2.5, rel=1e-4)
+
+
+def test_scaling_variable_vanishes_at_the_quasielastic_peak():
+    E, theta = np.array([0.5, 1.0, 4.0]), np.array([60.0, 30.0, 15.0])
+    peak = np.column_stack([E, theta, kinematics.omega_qe(E, theta)])
+    out = KinematicFeatures(scaling=True, standardize=False).fit_transform(peak)
+    assert np.allclose(out[:, 5], 0.0, atol=1e-12)
+    assert (out[:, 6] < 0).all()  # below the Delta peak
+
+
 def test_standardized_and_pandas_output():
     t = KinematicFeatures().set_output(transform="pandas")
     out = t.fit_transform(X)

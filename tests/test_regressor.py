@@ -1,3 +1,4 @@
+import json
 import pickle
 import warnings
 
@@ -86,6 +87,29 @@ def test_bad_params_raise(data):
         CrossSectionRegressor(**TINY, activation="swish").fit(X, y, sigma=sigma)
     with pytest.raises(ValueError, match="grad_clip must be"):
         CrossSectionRegressor(**TINY, grad_clip=0.0).fit(X, y, sigma=sigma)
+    with pytest.raises(ValueError, match=r"features must be one of \['paper', 'scaling'\]"):
+        CrossSectionRegressor(**TINY, features="psi").fit(X, y, sigma=sigma)
+
+
+@pytest.mark.parametrize("features, width", [("paper", 5), ("scaling", 7)])
+def test_feature_sets_set_the_input_width(data, features, width):
+    X, y, sigma, _ = data
+    reg = CrossSectionRegressor(**TINY, features=features, random_state=0).fit(X, y, sigma=sigma)
+    assert reg.net_.module_.mlp.weight_layers()[0].weight.shape[-1] == width
+    assert reg.features_.get_feature_names_out().size == width
+
+
+def test_models_saved_without_a_feature_set_load_with_the_paper_inputs(data, tmp_path):
+    X, y, sigma, _ = data
+    reg = CrossSectionRegressor(**TINY, features="paper", random_state=0).fit(X, y, sigma=sigma)
+    reg.save(tmp_path / "model")
+    config_file = tmp_path / "model" / "config.json"
+    config = json.loads(config_file.read_text())
+    del config["params"]["features"]  # as written before the parameter existed
+    config_file.write_text(json.dumps(config))
+    loaded = CrossSectionRegressor.load(tmp_path / "model", device="cpu")
+    assert loaded.features == "paper"
+    assert np.array_equal(loaded.predict(X), reg.predict(X))
 
 
 def test_gradient_clipping_holds_a_spiking_member_to_its_running_norm():
