@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
 from qestl.constants import M_MUON
-from qestl.gan import ConditionalGAN, PretrainedGAN
+from qestl.gan import ConditionalGAN, PretrainedGAN, generate_proxies
 from qestl.kinematics import E_MU_GAP
 from qestl.metrics import EventScorer, map_3d, map_criterion
 from qestl.nn.freezing import freeze_leading
@@ -103,6 +103,18 @@ def test_sample_shapes_limits_and_seeds(gan):
     pd.testing.assert_frame_equal(
         gan.sample([1.0, 5.0], random_state=3), gan.sample([1.0, 5.0], random_state=3)
     )
+
+
+@pytest.mark.parametrize("noise_std, dropout, varies", [(0.5, 0.0, True), (0.0, 0.0, False)])
+def test_sampling_keeps_the_generator_noise_of_training(events, noise_std, dropout, varies):
+    gan = ConditionalGAN(**{**TINY, "max_epochs": 1, "noise_std": noise_std, "dropout": dropout})
+    gan.fit(*events)
+    module = gan.module_.eval()
+    enu, z = torch.zeros(20, 1), torch.randn(20, gan.latent_dim)
+    first, second = generate_proxies(module, enu, z, 1), generate_proxies(module, enu, z, 2)
+    assert np.array_equal(first, generate_proxies(module, enu, z, 1))
+    assert (not np.allclose(first, second)) is varies
+    assert not module.generator.training  # the caller's mode comes back
 
 
 def test_sample_stays_inside_kinematic_limits(events):
