@@ -156,9 +156,14 @@ def main():
 
 
 def draw(model, data, test, path):
-    """Spectra with the model band; held-out points in red."""
+    """Spectra with the model band; held-out points in red; data over their fitted N_k."""
     spectra = test["spectrum"].value_counts().index[:8].tolist()
-    fig = plot_spectra(data, model, spectra=spectra, test=test.index, ncols=4)
+    norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
+    factor = data["dataset"].map(norm).fillna(1.0)
+    scaled = data.assign(xsec=data["xsec"] / factor, error=data["error"] / factor)
+    fig = plot_spectra(scaled, model, spectra=spectra, test=test.index, ncols=4)
+    fig.suptitle("data divided by the fitted normalization N_k of their dataset")
+    fig.tight_layout()
     fig.savefig(path, dpi=110)
 
 
