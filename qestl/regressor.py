@@ -37,7 +37,7 @@ def resolve_device(device):
     return device
 
 
-FEATURE_SETS = {"paper": {}, "scaling": {"scaling": True}}
+FEATURE_SETS = {"paper": {}, "peaks": {"peaks": True}, "scaling": {"scaling": True}}
 """Input feature sets: name -> options of :class:`qestl.features.KinematicFeatures`."""
 
 
@@ -302,9 +302,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         from 12 to 114 and the ensemble's from 4.2 to 17 (measured; recomputing
         exact full-data statistics before evaluation did not help).
         ``batch_norm=True`` restores the paper's blocks.
-    features : {"scaling", "paper"}, default "scaling"
+    features : {"scaling", "paper", "peaks"}, default "scaling"
         Network inputs (:class:`qestl.features.KinematicFeatures`). "paper":
-        (E, omega, theta, cos theta, Q2) of Kowal et al.; "scaling" adds the
+        (E, omega, theta, cos theta, Q2) of Kowal et al.; "peaks" adds
+        omega_QE and omega_Delta (Al Hammal et al.); "scaling" adds the
         distances from the quasielastic and Delta peaks in units of |q|,
         (omega - omega_QE) / |q| and (omega - omega_Delta) / |q|, in which
         quasielastic peaks of all kinematics line up. On carbon (10

@@ -87,11 +87,13 @@ def test_bad_params_raise(data):
         CrossSectionRegressor(**TINY, activation="swish").fit(X, y, sigma=sigma)
     with pytest.raises(ValueError, match="grad_clip must be"):
         CrossSectionRegressor(**TINY, grad_clip=0.0).fit(X, y, sigma=sigma)
-    with pytest.raises(ValueError, match=r"features must be one of \['paper', 'scaling'\]"):
+    with pytest.raises(
+        ValueError, match=r"features must be one of \['paper', 'peaks', 'scaling'\]"
+    ):
         CrossSectionRegressor(**TINY, features="psi").fit(X, y, sigma=sigma)
 
 
-@pytest.mark.parametrize("features, width", [("paper", 5), ("scaling", 7)])
+@pytest.mark.parametrize("features, width", [("paper", 5), ("peaks", 7), ("scaling", 7)])
 def test_feature_sets_set_the_input_width(data, features, width):
     X, y, sigma, _ = data
     reg = CrossSectionRegressor(**TINY, features=features, random_state=0).fit(X, y, sigma=sigma)
