@@ -6,7 +6,7 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
 from qestl.constants import M_MUON
-from qestl.gan import ConditionalGAN, PretrainedGAN, generate_proxies
+from qestl.gan import ConditionalGAN, PretrainedGAN, generate_proxies, switch_to_amsgrad
 from qestl.kinematics import E_MU_GAP
 from qestl.metrics import EventScorer, map_3d, map_criterion
 from qestl.nn.freezing import freeze_leading
@@ -88,9 +88,47 @@ def test_amsgrad_after_adamw(events):
     late = ConditionalGAN(**{**TINY, "max_epochs": 2, "amsgrad_from": 0.5}).fit(*events)
     for optimizer in (late.net_.optimizer_, late.net_.optimizer_discriminator_):
         assert optimizer.param_groups[0]["amsgrad"]
-    never = ConditionalGAN(**{**TINY, "max_epochs": 1, "amsgrad_from": 1.0}).fit(*events)
+    never = ConditionalGAN(
+        **{**TINY, "max_epochs": 1, "amsgrad_from": 1.0, "discriminator_lr": 3e-4}
+    ).fit(*events)
     assert not never.net_.optimizer_.param_groups[0]["amsgrad"]
-    assert never.net_.optimizer_discriminator_.param_groups[0]["lr"] == 2e-4
+    assert never.net_.optimizer_discriminator_.param_groups[0]["lr"] == 3e-4
+    assert never.net_.optimizer_.param_groups[0]["lr"] == TINY.get("lr", 5e-5)
+
+
+def test_switch_to_amsgrad_keeps_the_moments():
+    grads = [torch.tensor([0.5, 3.0]), torch.tensor([2.0, 1.0]), torch.tensor([1.0, 0.2])]
+    last = torch.tensor([1.5, 0.1])
+    lr, (beta1, beta2), eps = 0.1, (0.9, 0.999), 1e-8
+
+    def three_adamw_steps():
+        weight = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+        optimizer = torch.optim.AdamW([weight], lr=lr, betas=(beta1, beta2), weight_decay=0.0)
+        for grad in grads:
+            weight.grad = grad.clone()
+            optimizer.step()
+        return weight, optimizer
+
+    weight, optimizer = three_adamw_steps()
+    state = optimizer.state[weight]
+    m, v, before = state["exp_avg"].clone(), state["exp_avg_sq"].clone(), weight.detach().clone()
+    switch_to_amsgrad(optimizer)
+    assert optimizer.param_groups[0]["amsgrad"]
+    weight.grad = last.clone()
+    optimizer.step()
+    # AMSGrad's fourth step by hand, its running maximum starting at the kept moment.
+    m = beta1 * m + (1 - beta1) * last
+    v_max = torch.maximum(v, beta2 * v + (1 - beta2) * last**2)
+    denominator = v_max.sqrt() / (1 - beta2**4) ** 0.5 + eps
+    expected = before - lr * m / (1 - beta1**4) / denominator
+    assert torch.allclose(weight.detach(), expected, atol=1e-6)
+
+    # Fresh moments (a new optimizer) take another step: the test can tell them apart.
+    fresh_weight, _ = three_adamw_steps()
+    fresh = torch.optim.AdamW([fresh_weight], lr=lr, amsgrad=True, weight_decay=0.0)
+    fresh_weight.grad = last.clone()
+    fresh.step()
+    assert not torch.allclose(fresh_weight.detach(), expected, atol=1e-3)
 
 
 def test_sample_shapes_limits_and_seeds(gan):
