@@ -316,7 +316,7 @@ class ConditionalGAN(BaseEstimator):
         noise 0.05 the discriminator stayed near chance while the generated
         distribution was far off, and the best validation epoch was the
         first (180k carbon events, 10 epochs: MAP-3D 5.7, EMD 0.14 on 2 x
-        10^5 test events); without them 3.8 and 0.06 (measured,
+        10^5 test events); without them 3.7 and 0.06 (measured,
         docs/gan.md). ``dropout=0.1, noise_std=0.05`` restores them.
     max_epochs : int, default 100
     batch_size : int, default 1024
