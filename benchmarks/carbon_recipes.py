@@ -16,13 +16,12 @@ relative uncertainty on the held-out points, and the wall time.
 
 import argparse
 import json
-import platform
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
+from _rows import record
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
@@ -127,18 +126,9 @@ def main():
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    path = RESULTS / "carbon_recipes.json"
     for name in args.recipes:
         row = run(name, args.members)
-        row["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        row["machine"] = (
-            f"{platform.machine()}, {torch.get_num_threads()} torch thread(s), "
-            f"torch {torch.__version__}"
-        )
-        # Re-read: a run beside this one may have written its row meanwhile.
-        rows = json.loads(path.read_text())["rows"] if path.exists() else []
-        rows = [r for r in rows if (r["recipe"], r["members"]) != (name, args.members)]
-        write([*rows, row])
+        record(RESULTS / "carbon_recipes.json", row, ("recipe", "members"), write)
         print(json.dumps(row))
 
 

@@ -15,14 +15,13 @@ mode), which ``ConditionalGAN.sample`` no longer does.
 
 import argparse
 import json
-import platform
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from _rows import record
 
 from qestl import kinematics
 from qestl.gan import ConditionalGAN
@@ -43,9 +42,9 @@ RECIPES = {
 
 def events(n, seed):
     """numu CC events on carbon, E_nu uniform in 0.3-10 GeV."""
-    return generate_events(
-        n, target="12C", probe="numu", energy=(0.3, 10.0), random_state=seed
-    )[COLS]
+    return generate_events(n, target="12C", probe="numu", energy=(0.3, 10.0), random_state=seed)[
+        COLS
+    ]
 
 
 def sample_without_noise(gan, E_nu, seed):
@@ -134,18 +133,9 @@ def main():
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    path = RESULTS / "gan_recipes.json"
     for name in args.recipes:
         row = run(name, args.events, args.epochs)
-        row["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        row["machine"] = (
-            f"{platform.machine()}, {torch.get_num_threads()} torch thread(s), "
-            f"torch {torch.__version__}"
-        )
-        rows = json.loads(path.read_text())["rows"] if path.exists() else []
-        key = (name, args.events, args.epochs)
-        rows = [r for r in rows if (r["recipe"], r["events"], r["epochs"]) != key]
-        write([*rows, row])
+        record(RESULTS / "gan_recipes.json", row, ("recipe", "events", "epochs"), write)
         print(json.dumps(row))
 
 

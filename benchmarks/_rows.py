@@ -1,0 +1,29 @@
+"""Result rows that accumulate over separate runs of a recipe benchmark."""
+
+import json
+import platform
+from datetime import datetime, timezone
+
+import torch
+
+
+def record(path, row, key, write):
+    """Stamp ``row`` with date and machine, replace any row with the same key, rewrite.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The JSON file ``{"rows": [...]}``; re-read here, because a run beside
+        this one may have added its row meanwhile.
+    row : dict
+    key : tuple of str
+        Fields that identify a row (a rerun replaces its earlier row).
+    write : callable
+        Rewrites the JSON and Markdown files from the list of rows.
+    """
+    row["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    threads = torch.get_num_threads()
+    row["machine"] = f"{platform.machine()}, {threads} torch thread(s), torch {torch.__version__}"
+    rows = json.loads(path.read_text())["rows"] if path.exists() else []
+    rows = [r for r in rows if [r[f] for f in key] != [row[f] for f in key]]
+    write([*rows, row])
