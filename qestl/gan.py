@@ -63,9 +63,9 @@ def generate_proxies(module, enu, z, seed):
     are part of the randomness the discriminator judged, and switching them
     off narrows the distribution (a 10-epoch GAN trained on 180k carbon
     events, scored on 2 x 10^5 others: EMD 0.26 with them off, 0.14 on;
-    MAP-3D 6.9 and 5.7). ``seed`` fixes their draws; the discriminator and the module's
-    mode are left as they were. Rows go through in chunks of
-    ``_SAMPLE_CHUNK`` (bounds the memory of 10^6-event requests).
+    MAP-3D 6.9 and 5.7). ``seed`` fixes their draws without touching the
+    global random stream; the modules' modes are restored. Rows go through
+    in chunks of ``_SAMPLE_CHUNK`` (bounds the memory of 10^6-event requests).
 
     Returns
     -------
