@@ -19,13 +19,12 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from _rows import record
+from train_carbon import figures
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
-from qestl.metrics import reduced_chi2
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COLS = ["E", "theta", "omega"]
@@ -62,18 +61,10 @@ def run(name, members, seed=2024):
     row["wall_s"] = time.perf_counter() - start
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     for label, part in (("train", train), ("test", test)):
-        members_pred = model.predict_members(part[COLS])
-        mean = members_pred.mean(axis=0)
-        fitted = part["dataset"].map(norm).to_numpy()
-        row[label] = reduced_chi2(
-            part["xsec"], mean, part["error"], dataset=part["dataset"], normalization=fitted
-        )
-        row[f"{label}_member_median"] = float(
-            np.median([reduced_chi2(part["xsec"], m * fitted, part["error"]) for m in members_pred])
-        )
-        row[f"{label}_relative_uncertainty"] = float(
-            np.median(members_pred.std(axis=0) / np.abs(mean))
-        )
+        found = figures(model, part, norm)
+        row[label] = found["chi2_per_point_fitted_norm"]
+        row[f"{label}_member_median"] = found["member_chi2_per_point_median"]
+        row[f"{label}_relative_uncertainty"] = found["median_relative_uncertainty"]
     return row
 
 

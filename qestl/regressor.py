@@ -48,10 +48,14 @@ def make_features(name):
     return KinematicFeatures(**FEATURE_SETS[name])
 
 
+def saved_feature_set(params):
+    """Feature set of saved parameters; models saved before the parameter existed read "paper"."""
+    return params.get("features", "paper")
+
+
 def features_from_config(config):
     """The fitted KinematicFeatures stored in a saved model's config."""
-    # Models saved before the "features" parameter existed read the paper's inputs.
-    features = make_features(config["params"].get("features", "paper")).fit(
+    features = make_features(saved_feature_set(config["params"])).fit(
         np.array([[1.0, 30.0, 0.1], [2.0, 60.0, 0.5]])
     )
     features.scaler_.mean_ = np.asarray(config["feature_mean"], dtype=float)
@@ -760,7 +764,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         params = dict(config["params"])
         params["hidden_layers"] = tuple(params["hidden_layers"])
         params["device"] = device
-        params.setdefault("features", "paper")  # saved before the parameter existed
+        params["features"] = saved_feature_set(params)
         model = cls(**params)
         model._check_params()
         model.datasets_ = np.asarray(config["datasets"], dtype=str)

@@ -3,7 +3,12 @@
 import numpy as np
 
 from qestl.persistence import ModelSnapshot
-from qestl.regressor import CrossSectionModule, CrossSectionRegressor, features_from_config
+from qestl.regressor import (
+    CrossSectionModule,
+    CrossSectionRegressor,
+    features_from_config,
+    saved_feature_set,
+)
 
 __all__ = ["PretrainedModel", "TransferRegressor", "resolve_freeze"]
 
@@ -41,8 +46,8 @@ class PretrainedModel(ModelSnapshot):
 
     @property
     def features(self):
-        """Input feature set ("paper" for models saved before the parameter existed)."""
-        return self.params.get("features", "paper")
+        """Input feature set (:func:`qestl.regressor.saved_feature_set`)."""
+        return saved_feature_set(self.params)
 
     @property
     def mass_number(self):
