@@ -7,7 +7,14 @@ from datetime import datetime, timezone
 import torch
 
 
-def record(path, row, key, write):
+def write_rows(path, rows, markdown):
+    """Write ``{"rows": rows}`` to ``path`` (JSON) and ``markdown(rows)`` beside it (.md)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+    path.with_suffix(".md").write_text(markdown(rows))
+
+
+def record(path, row, key, markdown):
     """Stamp ``row`` with date and machine, replace any row with the same key, rewrite.
 
     Parameters
@@ -18,12 +25,12 @@ def record(path, row, key, write):
     row : dict
     key : tuple of str
         Fields that identify a row (a rerun replaces its earlier row).
-    write : callable
-        Rewrites the JSON and Markdown files from the list of rows.
+    markdown : callable
+        All rows -> the text of the Markdown table beside the JSON file.
     """
     row["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     threads = torch.get_num_threads()
     row["machine"] = f"{platform.machine()}, {threads} torch thread(s), torch {torch.__version__}"
     rows = json.loads(path.read_text())["rows"] if path.exists() else []
     rows = [r for r in rows if [r[f] for f in key] != [row[f] for f in key]]
-    write([*rows, row])
+    write_rows(path, [*rows, row], markdown)

@@ -75,10 +75,8 @@ def _short(value):
     return value
 
 
-def write(rows):
-    """Rewrite carbon_recipes.{json,md} from all rows."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "carbon_recipes.json").write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+def markdown(rows):
+    """The Markdown table of all rows (carbon_recipes.md)."""
     lines = [
         "# Carbon fit: training recipes compared",
         "",
@@ -107,7 +105,7 @@ def write(rows):
         "The rows dated 2026-11-30 were measured, with the same fit and figures, by a "
         "scratch runner of the session that then wrote this script.",
     ]
-    (RESULTS / "carbon_recipes.md").write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def main():
@@ -119,7 +117,7 @@ def main():
     torch.set_num_threads(args.threads)
     for name in args.recipes:
         row = run(name, args.members)
-        record(RESULTS / "carbon_recipes.json", row, ("recipe", "members"), write)
+        record(RESULTS / "carbon_recipes.json", row, ("recipe", "members"), markdown)
         print(json.dumps(row))
 
 
