@@ -92,7 +92,7 @@ def time_qestl(X, y, sigma, width, args, defaults=False):
         max_epochs=args.epochs,
         batch_size=args.batch_size,
         batch_norm=args.batch_norm,
-        device="cpu",
+        device=args.device,
         random_state=0,
     )
     if defaults:
@@ -108,7 +108,7 @@ def time_qestl(X, y, sigma, width, args, defaults=False):
         )
     start = time.perf_counter()
     reg.fit(X, y, sigma=sigma)
-    return (time.perf_counter() - start) / args.epochs
+    return elapsed(start, args) / args.epochs
 
 
 def time_skorch(features, target, width, args):
@@ -128,10 +128,10 @@ def time_skorch(features, target, width, args):
             train_split=None,
             verbose=0,
             iterator_train__shuffle=True,
-            device="cpu",
+            device=args.device,
         )
         net.fit(features, target)
-    return (time.perf_counter() - start) / args.epochs
+    return elapsed(start, args) / args.epochs
 
 
 def time_torchensemble(features, target, width, args):
@@ -142,7 +142,7 @@ def time_torchensemble(features, target, width, args):
     ensemble = BaggingRegressor(
         estimator=_Squeeze,
         n_estimators=args.members,
-        cuda=False,
+        cuda=args.device == "cuda",
         n_jobs=1,
         estimator_args={
             "width": width,
@@ -154,19 +154,28 @@ def time_torchensemble(features, target, width, args):
     ensemble.set_optimizer("AdamW", lr=1e-3)
     start = time.perf_counter()
     ensemble.fit(loader, epochs=args.epochs, log_interval=10**9, save_model=False)
-    return (time.perf_counter() - start) / args.epochs
+    return elapsed(start, args) / args.epochs
 
 
-def bmm_flops_per_second(members, rows, width, repeats=30):
+def elapsed(start, args):
+    """Seconds since ``start``, after the device has finished its queued work."""
+    if args.device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def bmm_flops_per_second(members, rows, width, args, repeats=30):
     """Measured FLOP/s of the batched matmul that dominates a training step."""
-    a = torch.randn(members, rows, width)
-    b = torch.randn(members, width, width)
+    a = torch.randn(members, rows, width, device=args.device)
+    b = torch.randn(members, width, width, device=args.device)
     for _ in range(3):
         torch.matmul(a, b)
     start = time.perf_counter()
+    elapsed(start, args)
+    start = time.perf_counter()
     for _ in range(repeats):
         torch.matmul(a, b)
-    return 2 * members * rows * width * width * repeats / (time.perf_counter() - start)
+    return 2 * members * rows * width * width * repeats / elapsed(start, args)
 
 
 def flops_per_epoch(n_rows, n_in, width, depth, members):
@@ -185,8 +194,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip", nargs="*", default=[], choices=["skorch", "torchensemble"])
     parser.add_argument("--batch-norm", action="store_true", help="BatchNorm in every contender")
-    parser.add_argument("--tag", default="cpu")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--tag", default=None, help="results file suffix (default: the device)")
     args = parser.parse_args()
+    args.tag = args.tag or args.device
 
     X, y, sigma, source = load_rows()
     features = KinematicFeatures().fit_transform(X).astype(np.float32)
@@ -203,7 +214,7 @@ def main():
                 times["torchensemble"].append(time_torchensemble(features, target, width, args))
         medians = {k: statistics.median(v) for k, v in times.items() if v}
         flops = flops_per_epoch(len(y), features.shape[1], width, args.depth, args.members)
-        rate = bmm_flops_per_second(args.members, args.batch_size, width)
+        rate = bmm_flops_per_second(args.members, args.batch_size, width, args)
         row = {
             "width": width,
             "epoch_s": medians,
@@ -223,8 +234,9 @@ def main():
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
-        "device": args.tag,
+        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}"
+        + (f", {torch.cuda.get_device_name()}" if args.device == "cuda" else ""),
+        "device": args.device,
         "data": f"{source}, {len(y)} rows",
         "settings": {
             "members": args.members,

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+from _budget import TimeBudget
 
 from qestl.gan import ConditionalGAN
 from qestl.metrics import emd, map_2d, map_3d
@@ -42,35 +43,95 @@ def events(n, seed, energy=(0.3, 10.0)):
 
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("phase", nargs="?", choices=["all", "train", "evaluate"], default="all")
     parser.add_argument("--events", type=int, default=4_000_000, help="training events")
     parser.add_argument("--validation", type=int, default=1_000_000, help="selection events")
     parser.add_argument("--test", type=int, default=1_000_000, help="test events")
     parser.add_argument("--per-energy", type=int, default=200_000)
     parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--time-budget", type=float, help="stop training after this many s")
+    parser.add_argument("--wait-for", help="start training once this file exists")
     parser.add_argument("--batch", type=int, default=ConditionalGAN().batch_size)
+    parser.add_argument("--lr", type=float, default=ConditionalGAN().lr)
+    parser.add_argument("--discriminator-lr", type=float, default=ConditionalGAN().discriminator_lr)
+    parser.add_argument("--amsgrad-from", type=float, default=ConditionalGAN().amsgrad_from)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--output", default=str(ROOT / "qestl" / "pretrained" / "numu-carbon"))
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.phase in ("all", "train"):
+        train_model(args)
+    if args.phase in ("all", "evaluate"):
+        evaluate(args)
 
+
+def train_model(args):
+    """Fit the GAN; save it and its training record (training.json) in ``args.output``."""
     start = time.perf_counter()
     train = events(args.events + args.validation, args.seed)
-    test = events(args.test, args.seed + 1)
     generation = time.perf_counter() - start
-
+    if args.wait_for:
+        while not Path(args.wait_for).exists():
+            time.sleep(1.0)
+    callbacks = []
+    if args.time_budget:
+        callbacks.append(("time_budget", TimeBudget(args.time_budget, args.amsgrad_from)))
     model = ConditionalGAN(
         max_epochs=args.epochs,
         batch_size=args.batch,
+        lr=args.lr,
+        discriminator_lr=args.discriminator_lr,
+        amsgrad_from=args.amsgrad_from,
         validation_fraction=args.validation / (args.events + args.validation),
         random_state=args.seed,
+        callbacks=callbacks,
         verbose=1,
     )
     start = time.perf_counter()
     model.fit(train["E_nu"], train[["E_mu", "theta"]])
     wall = time.perf_counter() - start
+    device = model.net_.device
+    history = model.history_
+    record = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        "device": torch.cuda.get_device_name() if device == "cuda" else str(device),
+        "settings": {
+            **{k: v for k, v in model.get_params().items() if k not in ("source", "callbacks")},
+            "betas": list(model.betas),
+            "seed": args.seed,
+            "time_budget_s": args.time_budget,
+            "amsgrad_switch_epoch": int(model.net_.amsgrad_epoch),
+        },
+        "data": {
+            "generator": "qestl.physics.neutrino.generate_events(target='12C', probe='numu')",
+            "train": args.events,
+            "validation": args.validation,
+        },
+        "generation_time_s": generation,
+        "wall_time_s": wall,
+        "epochs_trained": len(history),
+        "best_epoch": int(model.best_epoch_),
+        "valid_score_best": float(min(history[:, "valid_score"])),
+        "valid_map_per_epoch": [float(v) for v in history[:, "valid_map"]],
+        "valid_score_per_epoch": [float(v) for v in history[:, "valid_score"]],
+        "epoch_s": [float(v) for v in history[:, "dur"]],
+    }
+    out = Path(args.output)
+    model.save(out)
+    (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in record.items() if "per_epoch" not in k}, indent=1))
 
+
+def evaluate(args):
+    """Score the saved GAN on independent events; write its model card and the results."""
+    out = Path(args.output)
+    model = ConditionalGAN.load(out, device="cpu")
+    result = json.loads((out / "training.json").read_text())
+    test = events(args.test, args.seed + 1)
     generated = model.sample(test["E_nu"], random_state=args.seed + 2)
     start = time.perf_counter()
     emd_all = emd(generated, test)
@@ -86,42 +147,20 @@ def main():
         }
         if energy == 1.0:
             figures(sample, reference, Path(args.results))
-    result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
-        "device": str(model.net_.device),
-        "settings": {
-            **{k: v for k, v in model.get_params().items() if k not in ("source", "callbacks")},
-            "betas": list(model.betas),
-            "seed": args.seed,
-        },
-        "data": {
-            "generator": "qestl.physics.neutrino.generate_events(target='12C', probe='numu')",
-            "train": args.events,
-            "validation": args.validation,
-            "test": args.test,
-            "per_energy": args.per_energy,
-        },
-        "generation_time_s": generation,
-        "wall_time_s": wall,
-        "best_epoch": int(model.best_epoch_),
-        "all": {
-            "map_3d": map_3d(generated, test),
-            "map_3d_no_tails": map_3d(generated, test, tails=False),
-            "emd": emd_all,
-            "emd_time_s": emd_time,
-            "map_3d_reference_vs_reference": map_3d(events(args.test, args.seed + 3), test),
-        },
-        "per_energy": per_energy,
+    result["data"].update(test=args.test, per_energy=args.per_energy)
+    result["all"] = {
+        "map_3d": map_3d(generated, test),
+        "map_3d_no_tails": map_3d(generated, test, tails=False),
+        "emd": emd_all,
+        "emd_time_s": emd_time,
+        "map_3d_reference_vs_reference": map_3d(events(args.test, args.seed + 3), test),
     }
+    result["per_energy"] = per_energy
     text = card(result)
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     (results / "gan_carbon.json").write_text(json.dumps(result, indent=2) + "\n")
     (results / "gan_carbon.md").write_text(text)
-    out = Path(args.output)
-    model.save(out)
     (out / "model_card.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / "MODEL_CARD.md").write_text(text)
     print(text)
@@ -133,7 +172,8 @@ def card(result):
         "# Shipped numu-carbon GAN (qestl/pretrained/numu-carbon)",
         "",
         f"Date {result['date']}; machine {result['machine']}, device {result['device']}; "
-        f"training {result['wall_time_s'] / 60:.1f} min, best epoch {result['best_epoch']}.",
+        f"training {result['wall_time_s'] / 60:.1f} min, {result['epochs_trained']} epochs, "
+        f"best epoch {result['best_epoch']}.",
         "",
         f"Events: {result['data']['generator']}, E_nu uniform in 0.3-10 GeV; "
         f"{result['data']['train']} train, {result['data']['validation']} validation "

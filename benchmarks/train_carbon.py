@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _budget import TimeBudget
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
@@ -61,6 +62,10 @@ def main():
     parser.add_argument("--width", type=int, default=CrossSectionRegressor().hidden_layers[0])
     parser.add_argument("--members", type=int, default=50)
     parser.add_argument("--lr", type=float, default=CrossSectionRegressor().lr)
+    parser.add_argument("--batch", type=int, default=CrossSectionRegressor().batch_size)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--time-budget", type=float, help="stop training after this many s")
+    parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--output", default=str(ROOT / "qestl" / "pretrained" / "carbon"))
     parser.add_argument("--split", choices=["point", "spectrum"], default="point")
@@ -69,7 +74,7 @@ def main():
 
     data = cut_low_excitation(load_qes("12C"))
     train, test = split_data(data, 0.9, by=args.split, random_state=args.seed)
-    results = ROOT / "benchmarks" / "results"
+    results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     stem = "carbon_model" if args.split == "point" else "carbon_model_spectrum_holdout"
     if args.plot_only:
@@ -81,8 +86,11 @@ def main():
         hidden_layers=(args.width,) * 10,
         max_epochs=args.epochs,
         lr=args.lr,
+        batch_size=args.batch,
         norm_uncertainty=deltas,
+        device=args.device,
         random_state=args.seed,
+        callbacks=[("time_budget", TimeBudget(args.time_budget))] if args.time_budget else None,
     )
     start = time.perf_counter()
     model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
@@ -92,9 +100,10 @@ def main():
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
-        "device": "cpu",
+        "device": device_name(model.net_.device),
         "settings": {
             **{k: v for k, v in model.get_params().items() if k != "callbacks"},
+            "epochs_trained": len(model.history_),
             "hidden_layers": list(model.hidden_layers),
             "seed": args.seed,
         },
@@ -119,14 +128,16 @@ def main():
         if args.split == "point"
         else "# Carbon model, 10 % of the spectra held out (not shipped)",
         "",
-        f"Date {result['date']}; machine {result['machine']}; wall time {wall / 60:.1f} min.",
+        f"Date {result['date']}; machine {result['machine']}, device {result['device']}; "
+        f"wall time {wall / 60:.1f} min.",
         "",
         f"Data: {result['data']['file']}, cut {result['data']['cut']}: "
         f"{len(data)} points; {len(train)} train, {len(test)} test (random 10 % per point, "
         f"seed {args.seed}).",
         "",
         f"Settings: {args.members} members, hidden {list(model.hidden_layers)}, "
-        f"{args.epochs} epochs, batch {model.batch_size}, AdamW lr {model.lr} (cosine), "
+        f"{len(model.history_)} of {args.epochs} epochs, batch {model.batch_size}, "
+        f"AdamW lr {model.lr} (cosine), "
         f"warm-up {model.norm_warmup} epochs, per-member gradient clipping at "
         f"{model.grad_clip}x the running norm, per-member validation 10 %.",
         "",
@@ -153,6 +164,11 @@ def main():
         (out / "MODEL_CARD.md").write_text(text)
     draw(model, data, test, results / f"{stem}.png")
     print(text)
+
+
+def device_name(device):
+    """The GPU's name, or "cpu"."""
+    return torch.cuda.get_device_name() if str(device).startswith("cuda") else str(device)
 
 
 def draw(model, data, test, path):

@@ -14,6 +14,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
 from qestl import kinematics
+from qestl.batching import batch_loader
 from qestl.constants import M_MUON
 from qestl.metrics import event_proxies, map_criterion, map_proxies, muon_columns
 from qestl.nn.gan import Discriminator, GanModule, Generator, discriminator_loss, hce_loss
@@ -516,6 +517,7 @@ class ConditionalGAN(BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
+            iterator_train=batch_loader,
             iterator_train__shuffle=True,
             train_split=None,
             callbacks=[

@@ -12,6 +12,7 @@ from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from qestl import kinematics
+from qestl.batching import batch_loader
 from qestl.datasets.normalization import DEFAULT_NORM_UNCERTAINTY
 from qestl.features import KinematicFeatures
 from qestl.nn import (
@@ -534,6 +535,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
             max_epochs=self.max_epochs,
             batch_size=batch,
+            iterator_train=batch_loader,
             iterator_train__shuffle=batch < n_rows,
             train_split=None,
             callbacks=list(callbacks)
