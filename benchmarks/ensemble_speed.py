@@ -196,46 +196,18 @@ def main():
     parser.add_argument("--batch-norm", action="store_true", help="BatchNorm in every contender")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--tag", default=None, help="results file suffix (default: the device)")
+    parser.add_argument("--rows-from", help="rebuild the results from a stopped run's log")
     args = parser.parse_args()
     args.tag = args.tag or args.device
 
     X, y, sigma, source = load_rows()
     features = KinematicFeatures().fit_transform(X).astype(np.float32)
     target = (y / np.abs(y).max()).astype(np.float32)[:, None]
-    rows = []
-    for width in args.widths:
-        times = {"qestl": [], "qestl_defaults": [], "skorch": [], "torchensemble": []}
-        for _ in range(args.repeats):
-            times["qestl"].append(time_qestl(X, y, sigma, width, args))
-            times["qestl_defaults"].append(time_qestl(X, y, sigma, width, args, defaults=True))
-            if "skorch" not in args.skip:
-                times["skorch"].append(time_skorch(features, target, width, args))
-            if "torchensemble" not in args.skip:
-                times["torchensemble"].append(time_torchensemble(features, target, width, args))
-        medians = {k: statistics.median(v) for k, v in times.items() if v}
-        flops = flops_per_epoch(len(y), features.shape[1], width, args.depth, args.members)
-        rate = bmm_flops_per_second(args.members, args.batch_size, width, args)
-        row = {
-            "width": width,
-            "epoch_s": medians,
-            "runs_epoch_s": times,
-            "flops_per_epoch": flops,
-            "bmm_flops_per_s": rate,
-            "compute_limit_epoch_s": flops / rate,
-            "qestl_over_limit": medians["qestl"] / (flops / rate),
-            "qestl_defaults_over_limit": medians["qestl_defaults"] / (flops / rate),
-        }
-        for other in ("skorch", "torchensemble"):
-            if other in medians:
-                row[f"speedup_vs_{other}"] = medians[other] / medians["qestl"]
-        rows.append(row)
-        print(json.dumps(row, indent=1))
-
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
         f"{torch.get_num_threads()} torch threads, torch {torch.__version__}"
-        + (f", {torch.cuda.get_device_name()}" if args.device == "cuda" else ""),
+        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
         "device": args.device,
         "data": f"{source}, {len(y)} rows",
         "settings": {
@@ -247,30 +219,94 @@ def main():
             "repeats": args.repeats,
             "optimizer": "AdamW",
         },
-        "rows": rows,
+        "rows": [],
     }
+    if args.rows_from:
+        print(write(rebuild_from_log(result, Path(args.rows_from)), args.tag))
+        return
+    for width in args.widths:
+        row = time_width(X, y, sigma, features, target, width, args)
+        print(json.dumps(row, indent=1))
+        result["rows"].append(row)
+        text = write(result, args.tag)  # after every width: a run cut short keeps its rows
+    print(text)
+
+
+def time_width(X, y, sigma, features, target, width, args):
+    """Medians of every contender at one width, with the compute limit."""
+    times = {"qestl": [], "qestl_defaults": [], "skorch": [], "torchensemble": []}
+    for _ in range(args.repeats):
+        times["qestl"].append(time_qestl(X, y, sigma, width, args))
+        times["qestl_defaults"].append(time_qestl(X, y, sigma, width, args, defaults=True))
+        if "skorch" not in args.skip:
+            times["skorch"].append(time_skorch(features, target, width, args))
+        if "torchensemble" not in args.skip:
+            times["torchensemble"].append(time_torchensemble(features, target, width, args))
+    medians = {k: statistics.median(v) for k, v in times.items() if v}
+    flops = flops_per_epoch(len(y), features.shape[1], width, args.depth, args.members)
+    rate = bmm_flops_per_second(args.members, args.batch_size, width, args)
+    row = {
+        "width": width,
+        "epoch_s": medians,
+        "runs_epoch_s": times,
+        "flops_per_epoch": flops,
+        "bmm_flops_per_s": rate,
+        "compute_limit_epoch_s": flops / rate,
+        "qestl_over_limit": medians["qestl"] / (flops / rate),
+        "qestl_defaults_over_limit": medians["qestl_defaults"] / (flops / rate),
+    }
+    for other in ("skorch", "torchensemble"):
+        if other in medians:
+            row[f"speedup_vs_{other}"] = medians[other] / medians["qestl"]
+    return row
+
+
+def rebuild_from_log(result, log):
+    """The rows a run printed before it was stopped, with its date and machine as given.
+
+    The log's first line must be a JSON object of the run's "date", "machine"
+    and "note" (added by hand); the rows are the JSON objects the run printed.
+    """
+    text = log.read_text()
+    decoder, rows, i = json.JSONDecoder(), [], 0
+    while (i := text.find("{", i)) >= 0:
+        try:
+            obj, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            i += 1
+            continue
+        rows.append(obj)
+        i = end
+    header, rows = rows[0], [r for r in rows[1:] if "width" in r]
+    return {**result, **header, "rows": rows}
+
+
+def write(result, tag):
+    """Write benchmarks/results/ensemble_speed[_<tag>].{json,md}; return the Markdown."""
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    name = "ensemble_speed" if args.tag == "cpu" else f"ensemble_speed_{args.tag}"
+    name = "ensemble_speed" if tag == "cpu" else f"ensemble_speed_{tag}"
     (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    s = result["settings"]
     lines = [
-        f"# Ensemble training speed ({args.tag})",
+        f"# Ensemble training speed ({tag})",
         "",
         f"{result['date']}; {result['machine']}; data {result['data']}.",
         "",
-        f"{args.members} members, {args.depth} hidden blocks "
-        f"({'with' if args.batch_norm else 'without'} BatchNorm), batch {args.batch_size}, "
-        f"AdamW; seconds per epoch, median of {args.repeats} runs of {args.epochs} epochs. "
-        "'qestl batched' does the same work as the others; 'qestl defaults' adds "
+        f"{s['members']} members, {s['depth']} hidden blocks "
+        f"({'with' if s['batch_norm'] else 'without'} BatchNorm), batch {s['batch_size']}, "
+        f"AdamW; seconds per epoch, median of {s['repeats']} runs of {s['epochs_timed']} "
+        "epochs. 'qestl batched' does the same work as the others; 'qestl defaults' adds "
         "everything CrossSectionRegressor does by default (per-member validation pass, "
         "gradient clipping, normalization profiling, scaling features).",
+        *(["", result["note"]] if "note" in result else []),
         "",
         "| width | qestl batched | qestl defaults | 50 x skorch | torchensemble | "
         "speed-up vs skorch | speed-up vs torchensemble | compute limit | "
         "qestl / limit | defaults / limit |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for r in result["rows"]:
         e = r["epoch_s"]
         lines.append(
             f"| {r['width']} | {e['qestl']:.3f} s | {e['qestl_defaults']:.3f} s | "
@@ -278,7 +314,7 @@ def main():
             f"{e.get('torchensemble', float('nan')):.3f} s | "
             f"{r.get('speedup_vs_skorch', float('nan')):.1f}x | "
             f"{r.get('speedup_vs_torchensemble', float('nan')):.1f}x | "
-            f"{r['compute_limit_epoch_s']:.3f} s | {r['qestl_over_limit']:.1f}x | "
+            f"{r['compute_limit_epoch_s']:.4f} s | {r['qestl_over_limit']:.1f}x | "
             f"{r['qestl_defaults_over_limit']:.1f}x |"
         )
     lines += [
@@ -287,8 +323,9 @@ def main():
         "FLOP/s of a (members, batch, width) x (members, width, width) matmul measured "
         "in the same run.",
     ]
-    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    text = "\n".join(lines) + "\n"
+    (out / f"{name}.md").write_text(text)
+    return text
 
 
 if __name__ == "__main__":

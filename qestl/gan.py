@@ -338,7 +338,8 @@ class ConditionalGAN(BaseEstimator):
         Fraction of ``max_epochs`` trained with AdamW before the switch to
         AMSGrad (0: AMSGrad throughout, 1: AdamW throughout).
     validation_fraction : float in [0, 1), default 0.1
-        Events held out for the model selection; 0 keeps the last epoch.
+        Events held out for the model selection (unless ``fit`` is given
+        separate ``validation`` events); 0 keeps the last epoch.
     map_bins : int, default 14
         Bins per axis of the MAP-3D used for the selection.
     source : PretrainedGAN, optional
@@ -533,7 +534,7 @@ class ConditionalGAN(BaseEstimator):
         )
 
     # -- fitting ---------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, validation=None):
         """Train the GAN on events.
 
         Parameters
@@ -543,6 +544,11 @@ class ConditionalGAN(BaseEstimator):
         y : pandas.DataFrame or array_like of shape (n, 2)
             Muon total energy E_mu [GeV] and angle theta [degrees]; a
             DataFrame is read by the column names ``E_mu``, ``theta``.
+        validation : tuple (X_valid, y_valid), optional
+            Separate events for the model selection, shaped like ``X`` and
+            ``y`` (the paper selects on 1M validation events, more than a
+            10k fine-tuning set could spare). All of ``X`` then trains and
+            ``validation_fraction`` is not used.
 
         Returns
         -------
@@ -556,17 +562,26 @@ class ConditionalGAN(BaseEstimator):
         """
         self._check_params()
         E_nu = _check_energies(X)
-        muon = muon_columns(y, E_nu.size)
-        enu, target = _training_proxies(E_nu, muon)
+        enu, target = _training_proxies(E_nu, muon_columns(y, E_nu.size))
         rng = np.random.default_rng(self.random_state)
-        valid = rng.random(E_nu.size) < self.validation_fraction
-        if valid.all():
-            raise ValueError("validation_fraction leaves no training events")
+        if validation is None:
+            valid = rng.random(E_nu.size) < self.validation_fraction
+            if valid.all():
+                raise ValueError("validation_fraction leaves no training events")
+            enu_valid, target_valid = enu[valid], target[valid]
+            enu, target = enu[~valid], target[~valid]
+        else:
+            if not (isinstance(validation, tuple) and len(validation) == 2):
+                raise ValueError("validation must be a tuple (X_valid, y_valid)")
+            E_valid = _check_energies(validation[0])
+            enu_valid, target_valid = _training_proxies(
+                E_valid, muon_columns(validation[1], E_valid.size)
+            )
         callbacks = []
-        if valid.any():
-            reference = np.column_stack([enu[valid], target[valid][:, [1, 0]]])
+        if len(enu_valid):
+            reference = np.column_stack([enu_valid, target_valid[:, [1, 0]]])
             selection = _BestMapEpoch(
-                torch.as_tensor(enu[valid], dtype=torch.float32),
+                torch.as_tensor(enu_valid, dtype=torch.float32),
                 reference,
                 self.map_bins,
                 int(rng.integers(2**31)),
@@ -579,10 +594,10 @@ class ConditionalGAN(BaseEstimator):
             self.n_frozen_ = self._prepare_module(module)
             self.net_ = self._make_net(module, callbacks)
             self.net_.fit(
-                torch.as_tensor(enu[~valid], dtype=torch.float32),
-                torch.as_tensor(target[~valid], dtype=torch.float32),
+                torch.as_tensor(enu, dtype=torch.float32),
+                torch.as_tensor(target, dtype=torch.float32),
             )
-        self.best_epoch_ = selection.best_epoch_ if valid.any() else len(self.net_.history)
+        self.best_epoch_ = selection.best_epoch_ if len(enu_valid) else len(self.net_.history)
         self.n_features_in_ = 1
         return self
 

@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
+from skorch.utils import to_device
 from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 
@@ -130,6 +131,8 @@ class _EnsembleNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         module = self.module_
+        X = to_device(X, self.device)  # skorch moves only the inputs of the forward pass
+        y_true = to_device(y_true, self.device)
         if training and self._profiling:
             a, b = normalization_sums(
                 y_pred, y_true.T, X["sigma"], X["dataset"], module.norm.shape[1], X["weight"].T

@@ -268,3 +268,22 @@ def test_score_reads_columns_by_name_and_criterion_skips_undefined_terms(gan, ev
     a, b = (np.column_stack(toy(400, seed)) for seed in (1, 2))
     assert np.isnan(map_3d(a, b, tails=False))
     assert map_criterion(a, b) == map_3d(a, b) and np.isfinite(map_3d(a, b))
+
+
+def test_separate_validation_events_select_and_all_training_events_train(events):
+    params = {**TINY, "max_epochs": 2, "batch_size": 100, "validation_fraction": 0.5}
+    E_nu, muon = events
+    E_valid, muon_valid = toy(300, 1)
+    separate = ConditionalGAN(**params).fit(E_nu, muon, validation=(E_valid, muon_valid))
+
+    def rows_trained(gan):
+        return sum(batch["train_batch_size"] for batch in gan.history_[-1, "batches"])
+
+    assert rows_trained(separate) == 400
+    assert np.isfinite(separate.history_[:, "valid_map"]).all()
+    split = ConditionalGAN(**params).fit(E_nu, muon)
+    assert 150 < rows_trained(split) < 250  # half held out
+    with pytest.raises(ValueError, match="validation must be a tuple"):
+        ConditionalGAN(**params).fit(E_nu, muon, validation=[E_valid, muon_valid])
+    with pytest.raises(ValueError, match="rows"):
+        ConditionalGAN(**params).fit(E_nu, muon, validation=(E_valid, np.full((300, 2), np.nan)))
