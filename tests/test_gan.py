@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,6 +8,7 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
+import qestl
 from qestl.constants import M_MUON
 from qestl.gan import ConditionalGAN, PretrainedGAN, generate_proxies, switch_to_amsgrad
 from qestl.kinematics import E_MU_GAP
@@ -287,3 +291,29 @@ def test_separate_validation_events_select_and_all_training_events_train(events)
         ConditionalGAN(**params).fit(E_nu, muon, validation=[E_valid, muon_valid])
     with pytest.raises(ValueError, match="rows"):
         ConditionalGAN(**params).fit(E_nu, muon, validation=(E_valid, np.full((300, 2), np.nan)))
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+def test_discriminator_steps_per_generator_step(events, steps):
+    params = {**TINY, "max_epochs": 2, "validation_fraction": 0.0, "discriminator_steps": steps}
+    gan = ConditionalGAN(**params).fit(*events)  # 400 events: 4 batches of 100 per epoch
+
+    def adam_steps(optimizer):
+        return {int(state["step"]) for state in optimizer.state.values()}
+
+    assert adam_steps(gan.net_.optimizer_) == {8}
+    assert adam_steps(gan.net_.optimizer_discriminator_) == {8 * steps}
+
+
+def test_shipped_numu_carbon_gan_loads_and_samples_carbon_like_muons():
+    gan = ConditionalGAN.load("numu-carbon", device="cpu")
+    shipped = Path(qestl.__file__).parent / "pretrained" / "numu-carbon"
+    card = json.loads((shipped / "model_card.json").read_text())
+    assert gan.best_epoch_ == card["best_epoch"]
+    muons = gan.sample([1.0, 5.0], n_per_energy=20_000, random_state=0)
+    assert (muons["E_mu"] <= muons["E_nu"] - E_MU_GAP + 1e-9).all()
+    # CC muons take most of the neutrino energy forward: the median angle falls with E_nu
+    median_theta = muons.groupby("E_nu")["theta"].median()
+    assert median_theta[5.0] < median_theta[1.0] < 90.0
+    tl = ConditionalGAN.from_pretrained("numu-carbon", freeze=1)
+    assert tl.generator_width == gan.generator_width
