@@ -13,7 +13,8 @@ from skorch.callbacks import EarlyStopping
 from qestl import CrossSectionRegressor
 from qestl.kinematics import mott_like_scale
 from qestl.metrics import chi2_scorer, reduced_chi2
-from qestl.regressor import _MemberGradientClipping
+from qestl.nn import chi2_with_normalization
+from qestl.regressor import _member_rows, _MemberGradientClipping
 
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
 
@@ -330,3 +331,27 @@ def test_fit_is_idempotent(data):
     first = reg.fit(X, y, sigma=sigma, dataset=dataset).predict(X)
     assert reg.fit(X, y, sigma=sigma, dataset=dataset) is reg
     assert np.array_equal(reg.predict(X), first)
+
+
+def test_validation_on_each_members_rows_equals_the_masked_pass_over_all_rows():
+    torch.manual_seed(0)
+    members, n, K = 3, 40, 2
+    valid = (torch.rand(members, n) < 0.3).float()
+    rows, weight = _member_rows(valid)
+    assert torch.equal(weight.sum(dim=1), valid.sum(dim=1))
+    assert valid.gather(1, rows)[weight > 0].eq(1).all()  # real entries are own rows
+    assert len(set(rows[0][weight[0] > 0].tolist())) == int(valid[0].sum())  # each once
+    pred, target = torch.rand(members, n) + 0.5, torch.rand(members, n) + 0.5
+    sigma, dataset = torch.rand(n) + 0.1, torch.randint(0, K, (n,))
+    norm, delta = 1 + 0.1 * torch.randn(members, K), torch.full((K,), 0.05)
+    full = chi2_with_normalization(pred, target, sigma, dataset, norm, delta, weight=valid)
+    own = chi2_with_normalization(
+        pred.gather(1, rows),
+        target.gather(1, rows),
+        sigma[rows],
+        dataset[rows],
+        norm,
+        delta,
+        weight=weight,
+    )
+    torch.testing.assert_close(own, full)

@@ -25,10 +25,11 @@ def chi2_with_normalization(
         Model cross sections f [nb/(sr GeV)].
     target : Tensor (M, n)
         Replicas y (one per member) [nb/(sr GeV)].
-    sigma : Tensor (n,)
+    sigma : Tensor (n,) or (M, n)
         Point-to-point errors [nb/(sr GeV)].
-    dataset : LongTensor (n,)
-        Dataset index k(i) of each point.
+    dataset : LongTensor (n,) or (M, n)
+        Dataset index k(i) of each point; (M, n) when every member has its
+        own points (a member's validation rows).
     norm : Tensor (M, K)
         N_mk; ``None`` means N = 1 and no penalty.
     norm_uncertainty : Tensor (K,)
@@ -47,7 +48,8 @@ def chi2_with_normalization(
         scaled = prediction
         penalty = 0.0
     else:
-        scaled = prediction * norm[:, dataset]
+        per_point = norm.gather(1, dataset) if dataset.dim() == 2 else norm[:, dataset]
+        scaled = prediction * per_point
         penalty = (((norm - 1.0) / norm_uncertainty) ** 2).sum(dim=1)
     pull2 = ((scaled - target) / sigma) ** 2
     if weight is not None:
