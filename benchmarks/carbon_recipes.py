@@ -41,6 +41,7 @@ RECIPES = {
     "peaks": {"features": "peaks"},
     "scaling": {},
     "scaling-batch-128": {"batch_size": 128},
+    "scaling-width-128-batch-128": {"hidden_layers": (128,) * 10, "batch_size": 128},
     "scaling-bootstrap": {"resampling": "bootstrap"},
     "scaling-validation-30": {"validation_fraction": 0.3},
     "scaling-no-validation": {"validation_fraction": 0.0},

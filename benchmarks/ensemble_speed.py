@@ -9,7 +9,10 @@ batch size and optimizer (Adam-family, one step per batch) for
 plus the compute limit: FLOPs per epoch over the batched-matmul FLOP/s measured
 here, and (d) qestl with all its default settings (per-member validation,
 gradient clipping, normalization profiling, cosine schedule) against that
-limit. Median of 3 runs. Writes benchmarks/results/ensemble_speed.{md,json}.
+limit. Median of 3 runs. Writes benchmarks/results/ensemble_speed.{md,json}
+(``--device cuda``: ensemble_speed_cuda.*) after every width, so a run cut
+short keeps what it measured; ``--rows-from LOG`` rebuilds the files from
+the rows a stopped run printed.
 
 torchensemble declares a torchvision dependency it does not import; install
 it with ``pip install --no-deps torchensemble`` (torchvision would pull a
