@@ -289,7 +289,7 @@ class ConditionalGAN(BaseEstimator):
       in training only.
     - Losses: binary cross-entropy for the discriminator; for the generator
       L_HCE = mean{log[1 - D(G)] - log D(G)} (:func:`qestl.nn.gan.hce_loss`).
-      One discriminator step, then one generator step per batch.
+      ``discriminator_steps`` discriminator steps, then one generator step per batch.
     - Optimizers: AdamW for both networks, turned into AMSGrad (AdamW with
       ``amsgrad=True``, moments kept, same learning rate and decay) after a
       fraction ``amsgrad_from`` of the epochs; the paper states only the
