@@ -160,10 +160,15 @@ def time_torchensemble(features, target, width, args):
     return elapsed(start, args) / args.epochs
 
 
-def elapsed(start, args):
-    """Seconds since ``start``, after the device has finished its queued work."""
+def synchronize(args):
+    """Wait for the device's queued work (CUDA kernels run asynchronously)."""
     if args.device == "cuda":
         torch.cuda.synchronize()
+
+
+def elapsed(start, args):
+    """Seconds since ``start``, after the device has finished its queued work."""
+    synchronize(args)
     return time.perf_counter() - start
 
 
@@ -173,8 +178,7 @@ def bmm_flops_per_second(members, rows, width, args, repeats=30):
     b = torch.randn(members, width, width, device=args.device)
     for _ in range(3):
         torch.matmul(a, b)
-    start = time.perf_counter()
-    elapsed(start, args)
+    synchronize(args)  # the warm-up products must not spill into the timing
     start = time.perf_counter()
     for _ in range(repeats):
         torch.matmul(a, b)

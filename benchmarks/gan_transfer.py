@@ -81,7 +81,8 @@ def run(scenario, n_events, method, args):
     seed = {"A": 11, "B": 12, "C": 13}[scenario]
     train = events(scenario, n_events, seed)
     selection = events(scenario, args.selection, seed + 100)
-    epochs = max(1, round(args.steps / -(-n_events // ConditionalGAN().batch_size)))
+    steps_per_epoch = -(-n_events // ConditionalGAN().batch_size)
+    epochs = max(1, round(args.steps / steps_per_epoch))
     params = dict(max_epochs=epochs, random_state=seed)
     if method == "TL":
         gan = ConditionalGAN.from_pretrained(args.source, freeze=1, **params)
@@ -102,7 +103,7 @@ def run(scenario, n_events, method, args):
         "events": n_events,
         "method": method,
         "epochs": epochs,
-        "steps_per_epoch": -(-n_events // gan.batch_size),
+        "steps_per_epoch": steps_per_epoch,
         "best_epoch": int(gan.best_epoch_),
         "wall_s": wall,
         "test_events": args.test,
