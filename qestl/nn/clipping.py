@@ -18,10 +18,12 @@ def member_gradient_norms(parameters):
     -------
     Tensor (M,)
     """
-    squares = [
-        p.grad.pow(2).reshape(p.shape[0], -1).sum(dim=1) for p in parameters if p.grad is not None
+    norms = [
+        torch.linalg.vector_norm(p.grad.reshape(p.shape[0], -1), dim=1)
+        for p in parameters
+        if p.grad is not None
     ]
-    return torch.stack(squares).sum(dim=0).sqrt()
+    return torch.linalg.vector_norm(torch.stack(norms), dim=0)
 
 
 def clip_member_gradients(parameters, max_norm):

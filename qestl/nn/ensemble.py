@@ -166,7 +166,10 @@ class EnsembleMLP(nn.Module):
             layers.append(BatchedLinear(members, width, hidden))
             if batch_norm:
                 layers.append(BatchedBatchNorm(members, hidden))
-            layers.append(_ACTIVATIONS[activation]())
+            # In place: the dense (or BatchNorm) output it overwrites is not
+            # needed by their backward, and a fresh (M, F, n) tensor per layer
+            # costs an allocation and a pass over memory.
+            layers.append(nn.ReLU(inplace=True) if activation == "relu" else _ACTIVATIONS[activation]())
             layers.append(CurveDropout(dropout))
             width = hidden
         layers.append(BatchedLinear(members, width, 1))
@@ -193,6 +196,8 @@ class EnsembleMLP(nn.Module):
     def train(self, mode=True):
         """Training mode, except for the BatchNorm layers of frozen blocks."""
         super().train(mode)
+        if not self.n_frozen:  # skorch calls this every step: skip building the blocks
+            return self
         for block in self.blocks()[: self.n_frozen]:
             for layer in block:
                 if isinstance(layer, BatchedBatchNorm):
