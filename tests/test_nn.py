@@ -209,3 +209,21 @@ def test_clip_member_gradients_clips_each_member_on_its_own():
     # Clipping rescales a member's whole gradient: its direction is kept.
     assert torch.allclose(weight.grad[1], bias.grad[1, :, :1].expand(2, 2))
     assert torch.equal(weight.grad[0], torch.ones(2, 2))
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_in_place_relu_gives_the_gradients_of_an_out_of_place_one(batch_norm):
+    torch.manual_seed(0)
+    net = EnsembleMLP(3, 4, (6, 6, 6), batch_norm=batch_norm)
+    assert all(layer.inplace for layer in net.layers if isinstance(layer, nn.ReLU))
+    reference = EnsembleMLP(3, 4, (6, 6, 6), batch_norm=batch_norm)
+    reference.load_state_dict(net.state_dict())
+    for layer in reference.layers:
+        if isinstance(layer, nn.ReLU):
+            layer.inplace = False
+    x = torch.randn(20, 4)
+    for model in (net, reference):
+        model(x).pow(2).sum().backward()
+    for (name, p), q in zip(net.named_parameters(), reference.parameters(), strict=True):
+        assert p.grad.abs().sum() > 0, name
+        assert torch.allclose(p.grad, q.grad), name

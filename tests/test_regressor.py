@@ -14,7 +14,7 @@ from qestl import CrossSectionRegressor
 from qestl.kinematics import mott_like_scale
 from qestl.metrics import chi2_scorer, reduced_chi2
 from qestl.nn import chi2_with_normalization
-from qestl.regressor import _member_rows, _MemberGradientClipping
+from qestl.regressor import _member_rows, _MemberGradientClipping, fused_adam_supported
 
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
 
@@ -355,3 +355,23 @@ def test_validation_on_each_members_rows_equals_the_masked_pass_over_all_rows():
         weight=weight,
     )
     torch.testing.assert_close(own, full)
+
+
+@pytest.mark.parametrize(
+    "version, device, fused",
+    [
+        ("2.13.0+cpu", "cpu", True),
+        ("2.4.0a0+git1", "cpu", True),
+        ("2.3.1", "cpu", False),
+        ("2.2.0", "cuda", True),
+        ("2.13.0", "mps", False),
+    ],
+)
+def test_adamw_is_fused_where_torch_has_the_kernel(monkeypatch, version, device, fused):
+    monkeypatch.setattr(torch, "__version__", version)
+    assert fused_adam_supported(device) is fused
+
+
+def test_fit_uses_the_fused_adamw_on_cpu(fitted):
+    expected = fused_adam_supported("cpu")
+    assert bool(fitted.net_.optimizer_.defaults["fused"]) is expected

@@ -169,7 +169,8 @@ class EnsembleMLP(nn.Module):
             # In place: the dense (or BatchNorm) output it overwrites is not
             # needed by their backward, and a fresh (M, F, n) tensor per layer
             # costs an allocation and a pass over memory.
-            layers.append(nn.ReLU(inplace=True) if activation == "relu" else _ACTIVATIONS[activation]())
+            inplace = {"inplace": True} if activation == "relu" else {}
+            layers.append(_ACTIVATIONS[activation](**inplace))
             layers.append(CurveDropout(dropout))
             width = hidden
         layers.append(BatchedLinear(members, width, 1))
