@@ -103,6 +103,7 @@ def time_qestl(X, y, sigma, width, args, defaults=False):
     else:
         reg = CrossSectionRegressor(
             **common,
+            activation="relu",  # as the skorch and torchensemble contenders
             features="paper",
             validation_fraction=0.0,
             norm_warmup=0,
