@@ -3,8 +3,8 @@
 Each run fits one recipe (10 members unless ``--members``) on the shipped
 model's split (real carbon data, low-excitation cut, seed 2024, 10 % of the
 points held out; ``--seed`` draws another split) and appends a row to
-benchmarks/results/carbon_recipes.json;
-the Markdown table beside it is rewritten from all rows. Runs take 2-5
+benchmarks/results/carbon_recipes.json; the Markdown table beside it is
+rewritten from all rows. Runs take 2-5
 minutes on one core, so two recipes can run side by side on 2 cores:
 
     QESTL_DATA=../shared/data/qes python benchmarks/carbon_recipes.py scaling --threads 1 &
@@ -30,49 +30,32 @@ from qestl.datasets import cut_low_excitation, load_qes, split_data
 RESULTS = Path(__file__).resolve().parent / "results"
 COLS = ["E", "theta", "omega"]
 
-#: name -> CrossSectionRegressor parameters that differ from the defaults (GELU,
-#: lr 5e-3 since 2026-11-30; the recipes before then name their ReLU and lr 2e-3).
+#: Defaults until 2026-11-30 evening: the recipes measured before then name them.
+_RELU = {"activation": "relu", "lr": 2e-3}
+_PAPER = {**_RELU, "features": "paper"}
+
+#: name -> CrossSectionRegressor parameters that differ from the defaults (GELU, lr 5e-3).
 RECIPES = {
-    "paper": {"activation": "relu", "features": "paper", "lr": 0.002},
-    "paper-silu": {"features": "paper", "activation": "silu", "lr": 0.002},
-    "paper-weight-decay": {
-        "activation": "relu",
-        "features": "paper",
-        "weight_decay": 0.05,
-        "lr": 0.002,
-    },
-    "paper-3000-epochs": {
-        "activation": "relu",
-        "features": "paper",
-        "max_epochs": 3000,
-        "lr": 0.002,
-    },
-    "paper-batch-128": {"activation": "relu", "features": "paper", "batch_size": 128, "lr": 0.002},
-    "paper-batch-64": {"activation": "relu", "features": "paper", "batch_size": 64, "lr": 0.002},
-    "paper-width-128": {
-        "activation": "relu",
-        "features": "paper",
-        "hidden_layers": (128,) * 10,
-        "lr": 0.002,
-    },
-    "peaks": {"activation": "relu", "features": "peaks", "lr": 0.002},
-    "scaling": {"activation": "relu", "lr": 0.002},
-    "scaling-batch-128": {"activation": "relu", "batch_size": 128, "lr": 0.002},
-    "scaling-width-128-batch-128": {
-        "activation": "relu",
-        "hidden_layers": (128,) * 10,
-        "batch_size": 128,
-        "lr": 0.002,
-    },
-    "scaling-bootstrap": {"activation": "relu", "resampling": "bootstrap", "lr": 0.002},
-    "scaling-validation-30": {"activation": "relu", "validation_fraction": 0.3, "lr": 0.002},
-    "scaling-no-validation": {"activation": "relu", "validation_fraction": 0.0, "lr": 0.002},
-    "scaling-silu": {"activation": "silu", "lr": 0.002},
-    "scaling-gelu": {"activation": "gelu", "lr": 0.002},
-    "scaling-tanh": {"activation": "tanh", "lr": 0.002},
-    "scaling-gelu-3000-epochs": {"activation": "gelu", "max_epochs": 3000, "lr": 0.002},
-    "scaling-gelu-lr-5e-3": {"activation": "gelu", "lr": 0.005},
-    "scaling-3000-epochs": {"activation": "relu", "max_epochs": 3000, "lr": 0.002},
+    "paper": _PAPER,
+    "paper-silu": {**_PAPER, "activation": "silu"},
+    "paper-weight-decay": {**_PAPER, "weight_decay": 0.05},
+    "paper-3000-epochs": {**_PAPER, "max_epochs": 3000},
+    "paper-batch-128": {**_PAPER, "batch_size": 128},
+    "paper-batch-64": {**_PAPER, "batch_size": 64},
+    "paper-width-128": {**_PAPER, "hidden_layers": (128,) * 10},
+    "peaks": {**_RELU, "features": "peaks"},
+    "scaling": _RELU,
+    "scaling-batch-128": {**_RELU, "batch_size": 128},
+    "scaling-width-128-batch-128": {**_RELU, "hidden_layers": (128,) * 10, "batch_size": 128},
+    "scaling-bootstrap": {**_RELU, "resampling": "bootstrap"},
+    "scaling-validation-30": {**_RELU, "validation_fraction": 0.3},
+    "scaling-no-validation": {**_RELU, "validation_fraction": 0.0},
+    "scaling-silu": {**_RELU, "activation": "silu"},
+    "scaling-gelu": {**_RELU, "activation": "gelu"},
+    "scaling-tanh": {**_RELU, "activation": "tanh"},
+    "scaling-gelu-3000-epochs": {**_RELU, "activation": "gelu", "max_epochs": 3000},
+    "scaling-gelu-lr-5e-3": {"activation": "gelu", "lr": 5e-3},
+    "scaling-3000-epochs": {**_RELU, "max_epochs": 3000},
 }
 
 
