@@ -56,6 +56,7 @@ RECIPES = {
     "scaling-gelu-3000-epochs": {**_RELU, "activation": "gelu", "max_epochs": 3000},
     "scaling-gelu-lr-5e-3": {"activation": "gelu", "lr": 5e-3},
     "scaling-3000-epochs": {**_RELU, "max_epochs": 3000},
+    "silu": {"activation": "silu"},
 }
 
 

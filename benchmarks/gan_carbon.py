@@ -58,6 +58,7 @@ def main():
     parser.add_argument("--lr", type=float, default=ConditionalGAN().lr)
     parser.add_argument("--discriminator-lr", type=float, default=ConditionalGAN().discriminator_lr)
     parser.add_argument("--amsgrad-from", type=float, default=ConditionalGAN().amsgrad_from)
+    parser.add_argument("--generator-ema", type=float, default=ConditionalGAN().generator_ema)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--output", default=str(ROOT / "qestl" / "pretrained" / "numu-carbon"))
@@ -87,6 +88,7 @@ def train_model(args):
         lr=args.lr,
         discriminator_lr=args.discriminator_lr,
         amsgrad_from=args.amsgrad_from,
+        generator_ema=args.generator_ema,
         validation_fraction=args.validation / (args.events + args.validation),
         random_state=args.seed,
         callbacks=callbacks,
@@ -121,6 +123,7 @@ def train_model(args):
         "valid_score_best": float(min(history[:, "valid_score"])),
         "valid_map_per_epoch": [float(v) for v in history[:, "valid_map"]],
         "valid_score_per_epoch": [float(v) for v in history[:, "valid_score"]],
+        "valid_map_raw_per_epoch": [float(h.get("valid_map_raw", "nan")) for h in history],
         "epoch_s": [float(v) for v in history[:, "dur"]],
     }
     out = Path(args.output)

@@ -317,3 +317,37 @@ def test_shipped_numu_carbon_gan_loads_and_samples_carbon_like_muons():
     assert median_theta[5.0] < median_theta[1.0] < 90.0
     tl = ConditionalGAN.from_pretrained("numu-carbon", freeze=1)
     assert tl.generator_width == gan.generator_width
+
+
+def test_generator_weight_average_leaves_training_alone_and_is_what_samples(events):
+    params = {**TINY, "max_epochs": 2, "validation_fraction": 0.0}
+    plain = ConditionalGAN(**params).fit(*events)
+    averaged = ConditionalGAN(**params, generator_ema=0.9).fit(*events)
+    # the average only watches: the discriminator trained exactly as without it
+    for (name, a), b in zip(
+        plain.module_.discriminator.state_dict().items(),
+        averaged.module_.discriminator.state_dict().values(),
+        strict=True,
+    ):
+        assert torch.equal(a, b), name
+    # ... and the fitted generator holds the average, not the last weights
+    average = averaged.net_.generator_average_.average.module
+    last = plain.module_.generator
+    for mine, avg in zip(
+        averaged.module_.generator.parameters(), average.parameters(), strict=True
+    ):
+        assert torch.equal(mine, avg)
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(averaged.module_.generator.parameters(), last.parameters(), strict=True)
+    )
+
+
+def test_selection_scores_the_averaged_generator_and_records_the_raw_one(events):
+    # a high learning rate, so that the tiny generator moves away from its start
+    gan = ConditionalGAN(**TINY, lr=1e-2, generator_ema=0.5).fit(*events)
+    raw, kept = gan.history_[:, "valid_map_raw"], gan.history_[:, "valid_map"]
+    assert np.isfinite(raw).all() and np.isfinite(kept).all()
+    assert all(r != k for r, k in zip(raw, kept, strict=True))  # two generators were scored
+    assert gan.best_epoch_ == 1 + int(np.nanargmin(gan.history_[:, "valid_score"]))
+    assert "valid_map_raw" not in ConditionalGAN(**TINY).fit(*events).history_[-1]
