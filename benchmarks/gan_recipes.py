@@ -72,13 +72,19 @@ def sample_without_noise(gan, E_nu, seed):
     )
 
 
-def run(name, n_events, epochs):
-    """Train one recipe and return its row of figures."""
+def run(name, n_events, epochs, seed=0):
+    """Train one recipe (``seed``: the fit's random_state) and return its row of figures."""
     train, test = events(n_events, 1), events(N_TEST, 2)
-    gan = ConditionalGAN(max_epochs=epochs, random_state=0, **RECIPES[name])
+    gan = ConditionalGAN(max_epochs=epochs, random_state=seed, **RECIPES[name])
     start = time.perf_counter()
     gan.fit(train["E_nu"], train[["E_mu", "theta"]])
-    row = {"recipe": name, "params": RECIPES[name], "events": n_events, "epochs": epochs}
+    row = {
+        "recipe": name,
+        "params": RECIPES[name],
+        "events": n_events,
+        "epochs": epochs,
+        "seed": seed,
+    }
     row["wall_s"] = time.perf_counter() - start
     row["best_epoch"] = int(gan.best_epoch_)
     row["valid_map_per_epoch"] = [float(v) for v in gan.history_[:, "valid_map"]]
@@ -108,10 +114,10 @@ def markdown(rows):
         "training); 'noise off' is the generator in evaluation mode. Validation MAP per "
         "epoch on the 10 % held-out training events (fewer events, so smaller values).",
         "",
-        "| recipe | params | events | epochs | kept epoch | MAP-3D sample | w/o tails | "
+        "| recipe | params | events | epochs | seed | kept epoch | MAP-3D sample | w/o tails | "
         "EMD sample | MAP-3D noise off | EMD noise off | reference | validation MAP "
         "per epoch | wall | date | machine |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         params = ", ".join(f"{k}={v}" for k, v in r["params"].items()) or "defaults"
@@ -120,7 +126,7 @@ def markdown(rows):
             raw = " ".join(f"{v:.2f}" for v in r["valid_map_raw_per_epoch"])
             per_epoch += f" (without the average: {raw})"
         lines.append(
-            f"| {r['recipe']} | {params} | {r['events']:,} | {r['epochs']} | "
+            f"| {r['recipe']} | {params} | {r['events']:,} | {r['epochs']} | {r['seed']} | "
             f"{r['best_epoch']} | {r['map_3d_sample']:.2f} | {r['map_3d_no_tails_sample']:.2f} | "
             f"{r['emd_sample']:.3f} | {r['map_3d_noise_off']:.2f} | {r['emd_noise_off']:.3f} | "
             f"{r['map_3d_reference']:.2f} | {per_epoch} | {r['wall_s'] / 60:.1f} min | "
@@ -145,11 +151,13 @@ def main():
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--seed", type=int, default=0, help="the fit's random_state")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     for name in args.recipes:
-        row = run(name, args.events, args.epochs)
-        record(RESULTS / "gan_recipes.json", row, ("recipe", "events", "epochs"), markdown)
+        row = run(name, args.events, args.epochs, args.seed)
+        key = ("recipe", "events", "epochs", "seed")
+        record(RESULTS / "gan_recipes.json", row, key, markdown)
         print(json.dumps(row))
 
 

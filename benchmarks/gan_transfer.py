@@ -83,7 +83,10 @@ def run(scenario, n_events, method, args):
     selection = events(scenario, args.selection, seed + 100)
     steps_per_epoch = -(-n_events // ConditionalGAN().batch_size)
     epochs = max(1, round(args.steps / steps_per_epoch))
-    params = dict(max_epochs=epochs, random_state=seed)
+    # training settings as in a scratch fit, not inherited from the source
+    # (the shipped GAN was trained with a weight average of its generator)
+    scratch_ema = ConditionalGAN().generator_ema
+    params = dict(max_epochs=epochs, random_state=seed, generator_ema=scratch_ema)
     if method == "TL":
         gan = ConditionalGAN.from_pretrained(args.source, freeze=1, **params)
     else:
