@@ -134,8 +134,8 @@ def markdown(rows):
         )
     lines += [
         "",
-        "The rows dated 2026-11-30 were measured, with the same training and scores, by a "
-        "scratch runner of the session that then wrote this script, before "
+        "The rows with discriminator_steps=1 were measured, with the same training and "
+        "scores, by a scratch runner of the session that then wrote this script, before "
         "discriminator_steps existed (one discriminator step per generator step, "
         "recorded as discriminator_steps=1); 'one-step' is that session's defaults "
         "(dropout 0, noise 0, discriminator lr 5e-4). With generator_ema the validation MAP "
