@@ -83,6 +83,19 @@ def main():
         evaluate(args)
 
 
+def machine():
+    """This machine, its torch threads and version, for the result files."""
+    return (
+        f"{platform.node()} {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    )
+
+
+def per_epoch(history, key):
+    """One float per epoch of a skorch history; NaN where ``key`` was not recorded."""
+    return [float(epoch.get(key, "nan")) for epoch in history]
+
+
 def training_events(args):
     """(training events, separate selection events): one draw for every seed and phase."""
     return events(args.events, args.seed), events(args.validation, args.seed + 4)
@@ -122,9 +135,9 @@ def scan_seeds(args):
         rows.append(
             {
                 "fit_seed": seed,
-                "valid_score": [float(v) for v in history[:, "valid_score"]],
-                "valid_map": [float(v) for v in history[:, "valid_map"]],
-                "valid_map_raw": [float(h.get("valid_map_raw", "nan")) for h in history],
+                "valid_score": per_epoch(history, "valid_score"),
+                "valid_map": per_epoch(history, "valid_map"),
+                "valid_map_raw": per_epoch(history, "valid_map_raw"),
                 "wall_s": time.perf_counter() - start,
             }
         )
@@ -132,8 +145,7 @@ def scan_seeds(args):
     best = min(rows, key=lambda r: min(r["valid_score"]))
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        "machine": machine(),
         "events": {"train": args.events, "validation": args.validation, "seed": args.seed},
         "epochs": args.scan_epochs,
         "generator_ema": args.generator_ema,
@@ -182,8 +194,7 @@ def train_model(args):
     history = model.history_
     record = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        "machine": machine(),
         "device": torch.cuda.get_device_name() if device == "cuda" else str(device),
         "settings": {
             **{k: v for k, v in model.get_params().items() if k not in ("source", "callbacks")},
@@ -202,10 +213,10 @@ def train_model(args):
         "epochs_trained": len(history),
         "best_epoch": int(model.best_epoch_),
         "valid_score_best": float(min(history[:, "valid_score"])),
-        "valid_map_per_epoch": [float(v) for v in history[:, "valid_map"]],
-        "valid_score_per_epoch": [float(v) for v in history[:, "valid_score"]],
-        "valid_map_raw_per_epoch": [float(h.get("valid_map_raw", "nan")) for h in history],
-        "epoch_s": [float(v) for v in history[:, "dur"]],
+        "valid_map_per_epoch": per_epoch(history, "valid_map"),
+        "valid_score_per_epoch": per_epoch(history, "valid_score"),
+        "valid_map_raw_per_epoch": per_epoch(history, "valid_map_raw"),
+        "epoch_s": per_epoch(history, "dur"),
     }
     out = Path(args.output)
     model.save(out)
@@ -266,9 +277,9 @@ def card(result):
         f"{result['data']['train']} train, {result['data']['validation']} validation "
         f"(epoch selection), {result['data']['test']} test.",
         "",
-        f"Fit seed {result['settings']['random_state']} (the best of a short scan of seeds on "
-        "the selection events, benchmarks/results/gan_carbon_seeds.md); moving average of the "
-        f"generator's weights: generator_ema={result['settings'].get('generator_ema', 0.0)}.",
+        f"Fit seed {result['settings']['random_state']} (`gan_carbon.py scan` compares seeds "
+        "on the selection events: benchmarks/results/gan_carbon_seeds.md); moving average of "
+        f"the generator's weights: generator_ema={result['settings'].get('generator_ema', 0.0)}.",
         "",
         "Metrics (qestl.metrics; EMD binned 14^3 in proxy units; paper's NuWro baseline "
         "in brackets, Bonilla et al. Table 1):",

@@ -60,15 +60,14 @@ class WeightAverage:
         try:
             yield self.module
         finally:
-            with torch.no_grad():
-                for parameter, saved in zip(self.module.parameters(), own, strict=True):
-                    parameter.copy_(saved)
+            self._set_parameters(own)
 
     def copy_to_module(self):
         """Overwrite the module's parameters with the average (no-op before any update)."""
-        if self.n_updates == 0:
-            return
+        if self.n_updates > 0:
+            self._set_parameters(self.average.module.parameters())
+
+    def _set_parameters(self, tensors):
         with torch.no_grad():
-            averages = self.average.module.parameters()
-            for parameter, averaged in zip(self.module.parameters(), averages, strict=True):
-                parameter.copy_(averaged)
+            for parameter, tensor in zip(self.module.parameters(), tensors, strict=True):
+                parameter.copy_(tensor)
