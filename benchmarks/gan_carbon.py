@@ -27,6 +27,7 @@ import json
 import platform
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -64,6 +65,9 @@ def main():
     parser.add_argument("--discriminator-lr", type=float, default=ConditionalGAN().discriminator_lr)
     parser.add_argument("--amsgrad-from", type=float, default=ConditionalGAN().amsgrad_from)
     parser.add_argument("--generator-ema", type=float, default=ConditionalGAN().generator_ema)
+    parser.add_argument(
+        "--resume", help="saved GAN to continue training from (all stages trainable)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2025, help="seed of the events")
     parser.add_argument("--fit-seed", type=int, help="the fit's random_state (default: --seed)")
@@ -101,8 +105,10 @@ def training_events(args):
     return events(args.events, args.seed), events(args.validation, args.seed + 4)
 
 
-def make_gan(args, random_state, max_epochs, callbacks=()):
-    return ConditionalGAN(
+def make_gan(args, random_state, max_epochs, callbacks=(), source=None):
+    """A GAN with the command line's settings; from ``source``'s weights when given."""
+    start = ConditionalGAN if source is None else partial(ConditionalGAN.from_pretrained, source, 0)
+    return start(
         max_epochs=max_epochs,
         batch_size=args.batch,
         lr=args.lr,
@@ -175,6 +181,14 @@ def scan_seeds(args):
     (results / "gan_carbon_seeds.md").write_text("\n".join(lines) + "\n")
 
 
+def resumed_record(path):
+    """The training record of the model a run resumes from (None for a fresh start)."""
+    if path is None:
+        return None
+    record = Path(path) / "training.json"
+    return json.loads(record.read_text()) if record.exists() else {"path": str(path)}
+
+
 def train_model(args):
     """Fit the GAN; save it and its training record (training.json) in ``args.output``."""
     start = time.perf_counter()
@@ -186,7 +200,9 @@ def train_model(args):
     callbacks = []
     if args.time_budget:
         callbacks.append(("time_budget", TimeBudget(args.time_budget, args.amsgrad_from)))
-    model = make_gan(args, args.fit_seed, args.epochs, callbacks)
+    model = make_gan(args, args.fit_seed, args.epochs, callbacks, source=args.resume)
+    # read before fit: the output may be the directory the training resumes from
+    previous = resumed_record(args.resume)
     start = time.perf_counter()
     fit(model, train, valid)
     wall = time.perf_counter() - start
@@ -217,6 +233,7 @@ def train_model(args):
         "valid_score_per_epoch": per_epoch(history, "valid_score"),
         "valid_map_raw_per_epoch": per_epoch(history, "valid_map_raw"),
         "epoch_s": per_epoch(history, "dur"),
+        "resumed_from": previous,
     }
     out = Path(args.output)
     model.save(out)
@@ -264,6 +281,30 @@ def evaluate(args):
     print(text)
 
 
+def resumed_lines(previous):
+    """Card lines on the training a run continued from, with the total time and epochs."""
+    if previous is None:
+        return []
+    if "wall_time_s" not in previous:
+        return [f"Training continued from {previous['path']}.", ""]
+    history = previous
+    stages = []
+    while history is not None:
+        stages.append(history)
+        history = history.get("resumed_from")
+    earlier = ", then ".join(
+        f"{s['epochs_trained']} epochs in {s['wall_time_s'] / 60:.1f} min "
+        f"(lr {s['settings']['lr']:g} / {s['settings']['discriminator_lr']:g}, "
+        f"selection MAP-3D {min(s['valid_map_per_epoch']):.2f})"
+        for s in reversed(stages)
+    )
+    return [
+        f"Training continued from the model trained earlier: {earlier}; the optimizers "
+        "and the weight average started afresh.",
+        "",
+    ]
+
+
 def card(result):
     a = result["all"]
     lines = [
@@ -277,6 +318,7 @@ def card(result):
         f"{result['data']['train']} train, {result['data']['validation']} validation "
         f"(epoch selection), {result['data']['test']} test.",
         "",
+        *resumed_lines(result.get("resumed_from")),
         f"Fit seed {result['settings']['random_state']} (`gan_carbon.py scan` compares seeds "
         "on the selection events: benchmarks/results/gan_carbon_seeds.md); moving average of "
         f"the generator's weights: generator_ema={result['settings'].get('generator_ema', 0.0)}.",

@@ -37,6 +37,7 @@ RECIPES = {
     "defaults": {},
     "generator-ema-0.99": {"generator_ema": 0.99},
     "generator-ema-0.999": {"generator_ema": 0.999},
+    "kinematic-features": {"kinematic_features": True, "generator_ema": 0.999},
     "one-step": {"discriminator_steps": 1},
     "adamw-only": {"amsgrad_from": 1.0, "discriminator_steps": 1},
     "paper-regularisers": {

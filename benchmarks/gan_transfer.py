@@ -40,6 +40,7 @@ from _rows import record  # noqa: E402
 from qestl import kinematics  # noqa: E402
 from qestl.gan import ConditionalGAN  # noqa: E402
 from qestl.metrics import emd, map_2d, map_3d  # noqa: E402
+from qestl.persistence import resolve_model_dir  # noqa: E402
 from qestl.physics.neutrino import generate_events  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -74,6 +75,15 @@ def w_histogram(sample):
     w = kinematics.w_neutrino(sample["E_nu"], sample["E_mu"], sample["theta"])
     counts, _ = np.histogram(w[np.isfinite(w)], W_EDGES, density=True)
     return counts.tolist()
+
+
+def source_summary(source):
+    """Which source a TL row fine-tuned: its name and, from its model card, date and MAP-3D."""
+    card = resolve_model_dir(source) / "model_card.json"
+    if not card.is_file():
+        return {"name": str(source)}
+    card = json.loads(card.read_text())
+    return {"name": str(source), "date": card["date"], "map_3d": card["all"]["map_3d"]}
 
 
 def run(scenario, n_events, method, args):
@@ -119,6 +129,8 @@ def run(scenario, n_events, method, args):
         "w_reference": w_histogram(test),
         "per_energy": {},
     }
+    if method == "TL":
+        row["source"] = source_summary(args.source)
     for k, energy in enumerate(TABLE_ENERGIES):
         reference = events(scenario, args.per_energy, seed + 400 + k, energy=energy)
         sample = gan.sample(energy, n_per_energy=args.per_energy, random_state=k)
@@ -128,6 +140,16 @@ def run(scenario, n_events, method, args):
             "emd": emd(sample, reference),
         }
     return row
+
+
+def sources_line(rows):
+    """A line naming the source GAN(s) the TL rows started from (recorded since 2026-12-01)."""
+    sources = {
+        f"{s['name']} trained {s['date'][:10]}, MAP-3D {s['map_3d']:.2f}"
+        for s in (r.get("source", {}) for r in rows)
+        if "date" in s
+    }
+    return [f"TL source: {'; '.join(sorted(sources))}.", ""] if sources else []
 
 
 def markdown(rows):
@@ -144,6 +166,7 @@ def markdown(rows):
         "generator samples of one distribution give MAP about 0.8. The paper's EMD is "
         "defined differently: compare ratios, not values. One seed per row.",
         "",
+        *sources_line(rows),
         "| scenario | events | method | MAP-3D | MAP-3D w/o tails | EMD | kept epoch / epochs "
         "| train wall | paper EMD / MAP scratch -> TL | date | machine |",
         "|---|---|---|---|---|---|---|---|---|---|---|",

@@ -27,13 +27,16 @@ from qestl.transfer import resolve_freeze
 __all__ = ["ConditionalGAN", "PretrainedGAN"]
 
 #: Parameters that fix the shapes of the weights (a pretrained source dictates them).
-_ARCHITECTURE = (
+_WIDTHS = (
     "latent_dim",
     "generator_width",
     "generator_blocks",
     "discriminator_width",
     "discriminator_blocks",
 )
+_ARCHITECTURE = (*_WIDTHS, "kinematic_features")
+#: Values of architecture parameters that configs saved before them lack.
+_ARCHITECTURE_DEFAULTS = {"kinematic_features": False}
 #: Rows per forward pass when sampling (bounds the memory of 10^6-event requests).
 _SAMPLE_CHUNK = 65536
 
@@ -126,8 +129,15 @@ class PretrainedGAN(ModelSnapshot):
         """:class:`ConditionalGAN`."""
         return ConditionalGAN
 
+    @property
+    def architecture(self):
+        """The source's architecture parameters (dict), defaults filled in for older configs."""
+        return {
+            name: self.params.get(name, _ARCHITECTURE_DEFAULTS.get(name)) for name in _ARCHITECTURE
+        }
+
     def __repr__(self):
-        arch = ", ".join(f"{k}={self.params[k]}" for k in _ARCHITECTURE)
+        arch = ", ".join(f"{k}={v}" for k, v in self.architecture.items())
         return f"PretrainedGAN({self.name!r}, {arch})"
 
 
@@ -353,6 +363,10 @@ class ConditionalGAN(BaseEstimator):
         About sqrt(2) times the generator's: twice the parameters per layer.
     discriminator_blocks : int, default 6
         Twice the generator's depth.
+    kinematic_features : bool, default False
+        Also show the discriminator each event's hadronic mass W and
+        ln(1 + Q^2), computed from its proxies
+        (:class:`qestl.nn.gan.KinematicFeatures`); not in the paper.
     dropout : float, default 0
     noise_std : float, default 0
         Std of the injected Gaussian noise. Both regularisers of the paper
@@ -444,7 +458,8 @@ class ConditionalGAN(BaseEstimator):
     """
 
     _parameter_constraints = {
-        **{name: [Interval(Integral, 1, None, closed="left")] for name in _ARCHITECTURE},
+        **{name: [Interval(Integral, 1, None, closed="left")] for name in _WIDTHS},
+        "kinematic_features": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "noise_std": [Interval(Real, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -473,6 +488,7 @@ class ConditionalGAN(BaseEstimator):
         generator_blocks=3,
         discriminator_width=192,
         discriminator_blocks=6,
+        kinematic_features=False,
         dropout=0.0,
         noise_std=0.0,
         max_epochs=100,
@@ -498,6 +514,7 @@ class ConditionalGAN(BaseEstimator):
         self.generator_blocks = generator_blocks
         self.discriminator_width = discriminator_width
         self.discriminator_blocks = discriminator_blocks
+        self.kinematic_features = kinematic_features
         self.dropout = dropout
         self.noise_std = noise_std
         self.max_epochs = max_epochs
@@ -543,7 +560,7 @@ class ConditionalGAN(BaseEstimator):
         ConditionalGAN
         """
         source = PretrainedGAN.resolve(source)
-        arch = {name: source.params[name] for name in _ARCHITECTURE}
+        arch = source.architecture
         clash = [name for name in _ARCHITECTURE if name in params and params[name] != arch[name]]
         if clash:
             raise ValueError(f"{clash} must equal the source's {[arch[n] for n in clash]}")
@@ -553,11 +570,10 @@ class ConditionalGAN(BaseEstimator):
     def _check_params(self):
         self._validate_params()
         if self.source is not None:
-            clash = [n for n in _ARCHITECTURE if getattr(self, n) != self.source.params[n]]
+            arch = self.source.architecture
+            clash = [n for n in _ARCHITECTURE if getattr(self, n) != arch[n]]
             if clash:
-                raise ValueError(
-                    f"{clash} differ from the source's {[self.source.params[n] for n in clash]}"
-                )
+                raise ValueError(f"{clash} differ from the source's {[arch[n] for n in clash]}")
         elif self.freeze not in (0, "full"):
             raise ValueError(f"freeze={self.freeze!r} needs a source (use from_pretrained)")
 
@@ -571,7 +587,11 @@ class ConditionalGAN(BaseEstimator):
                 self.noise_std,
             ),
             Discriminator(
-                self.discriminator_width, self.discriminator_blocks, self.dropout, self.noise_std
+                self.discriminator_width,
+                self.discriminator_blocks,
+                self.dropout,
+                self.noise_std,
+                self.kinematic_features,
             ),
         )
 

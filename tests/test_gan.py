@@ -11,10 +11,24 @@ from sklearn.model_selection import cross_val_score
 import qestl
 from qestl.constants import M_MUON
 from qestl.gan import ConditionalGAN, PretrainedGAN, generate_proxies, switch_to_amsgrad
-from qestl.kinematics import E_MU_GAP
+from qestl.kinematics import (
+    E_MU_GAP,
+    emu_to_proxy,
+    enu_to_proxy,
+    q2_neutrino,
+    theta_to_proxy,
+    w_neutrino,
+)
 from qestl.metrics import EventScorer, map_3d, map_criterion
 from qestl.nn.freezing import freeze_leading
-from qestl.nn.gan import GanModule, GaussianNoise, discriminator_loss, hce_loss
+from qestl.nn.gan import (
+    GanModule,
+    GaussianNoise,
+    KinematicFeatures,
+    discriminator_loss,
+    hce_loss,
+)
+from qestl.physics.neutrino import generate_events
 
 TINY = dict(
     latent_dim=4,
@@ -351,3 +365,44 @@ def test_selection_scores_the_averaged_generator_and_records_the_raw_one(events)
     assert all(r != k for r, k in zip(raw, kept, strict=True))  # two generators were scored
     assert gan.best_epoch_ == 1 + int(np.nanargmin(gan.history_[:, "valid_score"]))
     assert "valid_map_raw" not in ConditionalGAN(**TINY).fit(*events).history_[-1]
+
+
+def test_kinematic_features_are_w_and_q2_of_the_event_with_finite_gradients():
+    muons = generate_events(2000, target="12C", probe="numu", random_state=3)
+    E_nu, E_mu, theta = (muons[c].to_numpy() for c in ("E_nu", "E_mu", "theta"))
+    event = torch.tensor(np.column_stack([theta_to_proxy(theta), emu_to_proxy(E_mu, E_nu)]))
+    enu = torch.tensor(enu_to_proxy(E_nu)[:, None])
+    features = KinematicFeatures()(event, enu).numpy()
+    w = w_neutrino(E_nu, E_mu, theta)
+    defined = np.isfinite(w) & (np.sqrt(E_mu**2 - M_MUON**2) > 0.01)
+    assert defined.mean() > 0.95
+    np.testing.assert_allclose(features[defined, 0], w[defined], rtol=1e-9)
+    np.testing.assert_allclose(
+        features[:, 1], np.log1p(np.clip(q2_neutrino(E_nu, E_mu, theta), 0, None)), rtol=1e-9
+    )
+    # a generator in training strays outside [-1, 1]: values and gradients stay finite
+    wild = (3 * torch.randn(1000, 2, dtype=torch.float64)).requires_grad_()
+    KinematicFeatures()(wild, torch.rand(1000, 1, dtype=torch.float64) * 2 - 1).sum().backward()
+    assert torch.isfinite(wild.grad).all()
+
+
+def test_kinematic_features_option_round_trips_and_is_inherited(events, tmp_path):
+    gan = ConditionalGAN(**{**TINY, "max_epochs": 1}, kinematic_features=True).fit(*events)
+    assert gan.module_.discriminator.event_in.layers[0].in_features == 4
+    gan.save(tmp_path / "model")
+    loaded = ConditionalGAN.load(tmp_path / "model", device="cpu")
+    assert loaded.kinematic_features is True
+    pd.testing.assert_frame_equal(loaded.sample([0.7, 4.0], 10, 5), gan.sample([0.7, 4.0], 10, 5))
+    assert ConditionalGAN.from_pretrained(gan).kinematic_features is True
+    with pytest.raises(ValueError, match="kinematic_features"):
+        ConditionalGAN.from_pretrained(gan, kinematic_features=False)
+
+
+def test_configs_saved_before_kinematic_features_load_without_them(gan, tmp_path):
+    path = gan.save(tmp_path / "old")
+    config = json.loads((path / "config.json").read_text())
+    del config["params"]["kinematic_features"]
+    (path / "config.json").write_text(json.dumps(config))
+    assert PretrainedGAN.resolve(path).architecture["kinematic_features"] is False
+    assert ConditionalGAN.load(path, device="cpu").kinematic_features is False
+    assert ConditionalGAN.from_pretrained(path).kinematic_features is False

@@ -5,15 +5,20 @@ E_nu' conditions both networks, the generator outputs (theta', E_mu') and the
 discriminator judges (theta', E_mu') at a given E_nu'. No scikit-learn here.
 """
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from qestl.constants import M_MUON, M_NUCLEON
+from qestl.kinematics import E_MU_GAP, E_NU_MAX, E_NU_MIN
 from qestl.nn.freezing import freeze_leading
 
 __all__ = [
     "GaussianNoise",
     "GanBlock",
+    "KinematicFeatures",
     "Generator",
     "Discriminator",
     "GanModule",
@@ -47,6 +52,41 @@ class GaussianNoise(nn.Module):
     def extra_repr(self):
         """Shown in the module's repr."""
         return f"std={self.std}"
+
+
+class KinematicFeatures(nn.Module):
+    """The event's hadronic mass W and ln(1 + Q^2) from its proxies, differentiably.
+
+    W separates quasielastic scattering (W near the nucleon mass) from the
+    Delta peak (1.23 GeV) and the rest; in the proxy variables these are
+    thin ridges that move with E_nu, which a discriminator of the proxies
+    alone resolved poorly. The formulas are those of
+    :func:`qestl.kinematics.w_neutrino` and :func:`qestl.kinematics.q2_neutrino`
+    (struck nucleon at rest) after the inverse proxy maps; they are written
+    again here in torch because those act on numpy arrays and the
+    generator's gradient must flow through them. Proxies outside [-1, 1]
+    (a generator in training) still give finite values: W^2 is clamped at
+    a small positive value before the square root.
+
+    Shapes
+    ------
+    event (n, 2) columns (theta', E_mu'), enu (n, 1) -> (n, 2) columns
+    (W [GeV], ln(1 + Q^2 [GeV^2])).
+    """
+
+    #: Smallest W^2 and p_mu^2 kept [GeV^2] (keeps the square roots' gradients finite).
+    _FLOOR = 1e-5
+
+    def forward(self, event, enu):
+        """(theta', E_mu') (n, 2) and E_nu' (n, 1) -> (W, ln(1 + Q^2)) (n, 2)."""
+        E_nu = E_NU_MIN + (enu[:, 0] + 1.0) * (E_NU_MAX - E_NU_MIN) / 2.0
+        theta = math.pi * ((event[:, 0] + 1.0) / 2.0) ** 2
+        E_mu = M_MUON + (1.0 - ((event[:, 1] + 1.0) / 2.0) ** 2) * (E_nu - E_MU_GAP - M_MUON)
+        p_mu = torch.sqrt((E_mu**2 - M_MUON**2).clamp(min=self._FLOOR))
+        q2 = 2.0 * E_nu * (E_mu - p_mu * torch.cos(theta)) - M_MUON**2
+        w2 = M_NUCLEON**2 + 2.0 * M_NUCLEON * (E_nu - E_mu) - q2
+        w = torch.sqrt(w2.clamp(min=self._FLOOR))
+        return torch.stack([w, torch.log1p(q2.clamp(min=0.0))], dim=1)
 
 
 def _activation(name, features):
@@ -203,11 +243,15 @@ class Discriminator(nn.Module):
         At least 1.
     dropout, noise_std : float
         See :class:`GanBlock`.
+    kinematic_features : bool, default False
+        Also feed the event branch the event's W and ln(1 + Q^2)
+        (:class:`KinematicFeatures`); not in the paper.
     """
 
-    def __init__(self, width, n_blocks, dropout, noise_std):
+    def __init__(self, width, n_blocks, dropout, noise_std, kinematic_features=False):
         super().__init__()
-        self.event_in = GanBlock(2, width, "prelu", dropout, noise_std)
+        self.features = KinematicFeatures() if kinematic_features else None
+        self.event_in = GanBlock(2 + 2 * kinematic_features, width, "prelu", dropout, noise_std)
         self.enu_in = GanBlock(1, width, "prelu", dropout, noise_std)
         self.blocks = _block_stack("discriminator", width, n_blocks, "prelu", dropout, noise_std)
         self.out = nn.Linear(width, 1)
@@ -223,6 +267,8 @@ class Discriminator(nn.Module):
 
     def forward(self, event, enu):
         """(theta', E_mu') (n, 2) and E_nu' (n, 1) -> logits (n,)."""
+        if self.features is not None:
+            event = torch.cat([event, self.features(event, enu)], dim=1)
         x = torch.cat([self.event_in(event), self.enu_in(enu)], dim=1)
         for block in self.blocks:
             x = block(x, enu)
