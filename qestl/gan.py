@@ -366,7 +366,9 @@ class ConditionalGAN(BaseEstimator):
     kinematic_features : bool, default False
         Also show the discriminator each event's hadronic mass W and
         ln(1 + Q^2), computed from its proxies
-        (:class:`qestl.nn.gan.KinematicFeatures`); not in the paper.
+        (:class:`qestl.nn.gan.KinematicFeatures`); not in the paper. Off
+        because two short carbon runs scored worse with it (MAP-3D 3.08 and
+        2.90 against 2.59 and 2.48 on 2 x 10^5 test events; docs/gan.md).
     dropout : float, default 0
     noise_std : float, default 0
         Std of the injected Gaussian noise. Both regularisers of the paper
