@@ -15,7 +15,11 @@ The shipped model came from
 ``gan_carbon.py scan --events 500000 --validation 200000 --scan-epochs 2 --threads 1
 --generator-ema 0.999`` (seeds 2025, 0, 1, 3; 2025 scored best), then
 ``gan_carbon.py --events 500000 --validation 200000 --fit-seed 2025 --epochs 60
---time-budget 2640 --threads 1 --generator-ema 0.999`` (46 minutes, 21 epochs).
+--time-budget 2640 --threads 1 --generator-ema 0.999`` (46 minutes, 21 epochs),
+then, continued from that model at half the learning rates,
+``gan_carbon.py train --events 500000 --validation 200000 --fit-seed 2025 --epochs 60
+--time-budget 3300 --threads 1 --generator-ema 0.999 --lr 2.5e-5 --discriminator-lr 2.5e-4
+--resume qestl/pretrained/numu-carbon`` (57 minutes, 25 more epochs) and ``evaluate``.
 The paper trains on 4M events; with five
 discriminator steps an epoch of 4M events takes of order 10 minutes on a
 2-core CPU. ``train`` only fits and saves (with ``--time-budget`` for a
@@ -281,8 +285,8 @@ def evaluate(args):
     print(text)
 
 
-def resumed_lines(previous):
-    """Card lines on the training a run continued from, with the total time and epochs."""
+def resumed_lines(previous, settings):
+    """Card lines on the training a run continued from (``settings``: this stage's)."""
     if previous is None:
         return []
     if "wall_time_s" not in previous:
@@ -300,7 +304,8 @@ def resumed_lines(previous):
     )
     return [
         f"Training continued from the model trained earlier: {earlier}; the optimizers "
-        "and the weight average started afresh.",
+        "and the weight average started afresh. This stage: lr "
+        f"{settings['lr']:g} / {settings['discriminator_lr']:g}.",
         "",
     ]
 
@@ -318,7 +323,7 @@ def card(result):
         f"{result['data']['train']} train, {result['data']['validation']} validation "
         f"(epoch selection), {result['data']['test']} test.",
         "",
-        *resumed_lines(result.get("resumed_from")),
+        *resumed_lines(result.get("resumed_from"), result["settings"]),
         f"Fit seed {result['settings']['random_state']} (`gan_carbon.py scan` compares seeds "
         "on the selection events: benchmarks/results/gan_carbon_seeds.md); moving average of "
         f"the generator's weights: generator_ema={result['settings'].get('generator_ema', 0.0)}.",

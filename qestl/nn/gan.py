@@ -59,14 +59,15 @@ class KinematicFeatures(nn.Module):
 
     W separates quasielastic scattering (W near the nucleon mass) from the
     Delta peak (1.23 GeV) and the rest; in the proxy variables these are
-    thin ridges that move with E_nu, which a discriminator of the proxies
-    alone resolved poorly. The formulas are those of
+    thin ridges that move with E_nu, and GANs trained on the proxies alone
+    smear the Delta peak (docs/gan.md). The formulas are those of
     :func:`qestl.kinematics.w_neutrino` and :func:`qestl.kinematics.q2_neutrino`
     (struck nucleon at rest) after the inverse proxy maps; they are written
     again here in torch because those act on numpy arrays and the
     generator's gradient must flow through them. Proxies outside [-1, 1]
-    (a generator in training) still give finite values: W^2 is clamped at
-    a small positive value before the square root.
+    (a generator in training) still give finite values: W^2 and p_mu^2 are
+    clamped at a small positive value before the square roots, Q^2 at 0
+    before the logarithm.
 
     Shapes
     ------
