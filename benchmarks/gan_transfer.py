@@ -93,10 +93,9 @@ def run(scenario, n_events, method, args):
     selection = events(scenario, args.selection, seed + 100)
     steps_per_epoch = -(-n_events // ConditionalGAN().batch_size)
     epochs = max(1, round(args.steps / steps_per_epoch))
-    # training settings as in a scratch fit, not inherited from the source
+    # the same training settings for both methods, not inherited from the source
     # (the shipped GAN was trained with a weight average of its generator)
-    scratch_ema = ConditionalGAN().generator_ema
-    params = dict(max_epochs=epochs, random_state=seed, generator_ema=scratch_ema)
+    params = dict(max_epochs=epochs, random_state=seed, generator_ema=args.generator_ema)
     if method == "TL":
         gan = ConditionalGAN.from_pretrained(args.source, freeze=1, **params)
     else:
@@ -117,6 +116,7 @@ def run(scenario, n_events, method, args):
         "method": method,
         "epochs": epochs,
         "steps_per_epoch": steps_per_epoch,
+        "generator_ema": args.generator_ema,
         "best_epoch": int(gan.best_epoch_),
         "wall_s": wall,
         "test_events": args.test,
@@ -167,6 +167,9 @@ def markdown(rows):
         "defined differently: compare ratios, not values. One seed per row.",
         "",
         *sources_line(rows),
+        "Moving average of the generator's weights (generator_ema, both methods): "
+        f"{', '.join(sorted({str(r.get('generator_ema', 0.0)) for r in rows}))}.",
+        "",
         "| scenario | events | method | MAP-3D | MAP-3D w/o tails | EMD | kept epoch / epochs "
         "| train wall | paper EMD / MAP scratch -> TL | date | machine |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -243,6 +246,12 @@ def main():
     parser.add_argument("--test", type=int, default=1_000_000, help="test events")
     parser.add_argument("--per-energy", type=int, default=100_000)
     parser.add_argument("--source", default="numu-carbon")
+    parser.add_argument(
+        "--generator-ema",
+        type=float,
+        default=ConditionalGAN().generator_ema,
+        help="moving average of the generator's weights, for both methods",
+    )
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--results", default=str(RESULTS))
     args = parser.parse_args()
