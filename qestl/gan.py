@@ -35,8 +35,6 @@ _WIDTHS = (
     "discriminator_blocks",
 )
 _ARCHITECTURE = (*_WIDTHS, "kinematic_features")
-#: Values of architecture parameters that configs saved before them lack.
-_ARCHITECTURE_DEFAULTS = {"kinematic_features": False}
 #: Rows per forward pass when sampling (bounds the memory of 10^6-event requests).
 _SAMPLE_CHUNK = 65536
 
@@ -131,10 +129,13 @@ class PretrainedGAN(ModelSnapshot):
 
     @property
     def architecture(self):
-        """The source's architecture parameters (dict), defaults filled in for older configs."""
-        return {
-            name: self.params.get(name, _ARCHITECTURE_DEFAULTS.get(name)) for name in _ARCHITECTURE
-        }
+        """The source's architecture parameters (dict).
+
+        A parameter that configs saved before it existed lack takes the
+        constructor's default, as in :meth:`ConditionalGAN.load`.
+        """
+        defaults = ConditionalGAN().get_params()
+        return {name: self.params.get(name, defaults[name]) for name in _ARCHITECTURE}
 
     def __repr__(self):
         arch = ", ".join(f"{k}={v}" for k, v in self.architecture.items())
