@@ -4,7 +4,8 @@ The shipped model holds out one random 10 % of the points (242 of 2416),
 so its held-out chi2/N moves by about 0.2 with the draw. Here the points are
 cut into ten disjoint random tenths (``sklearn.model_selection.KFold``); each
 tenth is held out once by a fit on the other nine, so every point gets a
-held-out pull and the pooled chi2/N carries about a third of that error.
+held-out pull and the pooled chi2/N has the standard error of 2416 points,
+not of 242.
 Recipe: CrossSectionRegressor's defaults (the shipped model's) with
 ``--members`` members. Writes benchmarks/results/carbon_crossval.{json,md}.
 

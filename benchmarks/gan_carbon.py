@@ -266,7 +266,7 @@ def evaluate(args):
         }
         if energy == 1.0:
             figures(sample, reference, Path(args.results))
-    result["data"].update(test=args.test, per_energy=args.per_energy)
+    result["data"].update(test=args.test, test_seed=args.seed + 1, per_energy=args.per_energy)
     result["all"] = {
         "map_3d": map_3d(generated, test),
         "map_3d_no_tails": map_3d(generated, test, tails=False),
@@ -299,13 +299,15 @@ def resumed_lines(previous, settings):
     earlier = ", then ".join(
         f"{s['epochs_trained']} epochs in {s['wall_time_s'] / 60:.1f} min "
         f"(lr {s['settings']['lr']:g} / {s['settings']['discriminator_lr']:g}, "
+        f"events seed {s['settings']['events_seed']}, "
         f"selection MAP-3D {min(s['valid_map_per_epoch']):.2f})"
         for s in reversed(stages)
     )
     return [
         f"Training continued from the model trained earlier: {earlier}; the optimizers "
         "and the weight average started afresh. This stage: lr "
-        f"{settings['lr']:g} / {settings['discriminator_lr']:g}.",
+        f"{settings['lr']:g} / {settings['discriminator_lr']:g}, "
+        f"events seed {settings['events_seed']}.",
         "",
     ]
 
@@ -321,7 +323,8 @@ def card(result):
         "",
         f"Events: {result['data']['generator']}, E_nu uniform in 0.3-10 GeV; "
         f"{result['data']['train']} train, {result['data']['validation']} validation "
-        f"(epoch selection), {result['data']['test']} test.",
+        f"(epoch selection; events seed {result['settings']['events_seed']}), "
+        f"{result['data']['test']} test (seed {result['data']['test_seed']}).",
         "",
         *resumed_lines(result.get("resumed_from"), result["settings"]),
         f"Fit seed {result['settings']['random_state']} (`gan_carbon.py scan` compares seeds "
