@@ -19,7 +19,11 @@ The shipped model came from
 then, continued from that model at half the learning rates,
 ``gan_carbon.py train --events 500000 --validation 200000 --fit-seed 2025 --epochs 60
 --time-budget 3300 --threads 1 --generator-ema 0.999 --lr 2.5e-5 --discriminator-lr 2.5e-4
---resume qestl/pretrained/numu-carbon`` (57 minutes, 25 more epochs) and ``evaluate``.
+--resume qestl/pretrained/numu-carbon`` (57 minutes, 25 more epochs), then on fresh
+events ``gan_carbon.py train --events 500000 --validation 200000 --seed 3000 --fit-seed 2025
+--epochs 100 --time-budget 4800 --threads 1 --generator-ema 0.999 --lr 2.5e-5
+--discriminator-lr 2.5e-4 --resume qestl/pretrained/numu-carbon`` (81 minutes, 36 more
+epochs) and ``evaluate`` (default ``--seed 2025``: the same test events for every stage).
 The paper trains on 4M events; with five
 discriminator steps an epoch of 4M events takes of order 10 minutes on a
 2-core CPU. ``train`` only fits and saves (with ``--time-budget`` for a
