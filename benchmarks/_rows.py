@@ -7,6 +7,12 @@ from datetime import datetime, timezone
 import torch
 
 
+def machine_label():
+    """Architecture, torch threads and torch version, as the result rows name a machine."""
+    threads = torch.get_num_threads()
+    return f"{platform.machine()}, {threads} torch thread(s), torch {torch.__version__}"
+
+
 def write_rows(path, rows, markdown):
     """Write ``{"rows": rows}`` to ``path`` (JSON) and ``markdown(rows)`` beside it (.md)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -29,8 +35,7 @@ def record(path, row, key, markdown):
         All rows -> the text of the Markdown table beside the JSON file.
     """
     row["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    threads = torch.get_num_threads()
-    row["machine"] = f"{platform.machine()}, {threads} torch thread(s), torch {torch.__version__}"
+    row["machine"] = machine_label()
     rows = json.loads(path.read_text())["rows"] if path.exists() else []
     rows = [r for r in rows if [r[f] for f in key] != [row[f] for f in key]]
     write_rows(path, [*rows, row], markdown)

@@ -14,7 +14,6 @@ Recipe: CrossSectionRegressor's defaults (the shipped model's) with
 
 import argparse
 import json
-import platform
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,20 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _rows import machine_label
 from sklearn.model_selection import KFold
-from train_carbon import COLS, figures
+from train_carbon import COLS, figures, pulls
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def held_out_pulls(model, part, norm_by_dataset):
-    """(y - N_k mean) / sigma per point, N_k from ``norm_by_dataset``."""
-    fitted = part["dataset"].map(norm_by_dataset).to_numpy()
-    mean = model.predict_members(part[COLS]).mean(axis=0)
-    return (part["xsec"].to_numpy() - mean * fitted) / part["error"].to_numpy()
 
 
 def pooled_by(squared_pulls, groups):
@@ -64,7 +57,7 @@ def main():
     data = cut_low_excitation(load_qes("12C"))
     deltas = dict(zip(data["dataset"], data["norm_uncertainty"], strict=False))
     folds = KFold(args.folds, shuffle=True, random_state=args.seed).split(data)
-    pulls = np.full(len(data), np.nan)
+    held_out = np.full(len(data), np.nan)
     fold_of = np.zeros(len(data), dtype=int)
     rows = []
     start = time.perf_counter()
@@ -77,7 +70,8 @@ def main():
         model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
         wall = time.perf_counter() - fit_start
         norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
-        pulls[test_idx] = held_out_pulls(model, test, norm)
+        mean = model.predict_members(test[COLS]).mean(axis=0)
+        held_out[test_idx] = pulls(test, mean, norm)
         fold_of[test_idx] = k
         found = {"train": figures(model, train, norm), "test": figures(model, test, norm)}
         rows.append(
@@ -93,12 +87,11 @@ def main():
         print(json.dumps(rows[-1]), flush=True)
 
     tests = np.array([r["test"] for r in rows])
-    squared = pulls**2
+    squared = held_out**2
     energy_bins = pd.cut(data["E"], [0.0, 1.0, 2.0, np.inf], labels=["< 1", "1-2", ">= 2"])
-    machine = f"{platform.machine()}, {args.threads} torch thread(s), torch {torch.__version__}"
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine,
+        "machine": machine_label(),
         "settings": {
             "members": args.members,
             "folds": args.folds,
@@ -116,7 +109,7 @@ def main():
         # where the held-out chi2 comes from: pooled chi2/N and point count per group
         "pooled_test_by_dataset": pooled_by(squared, data["dataset"]),
         "pooled_test_by_energy_GeV": pooled_by(squared, energy_bins),
-        "largest_test_pulls": largest(data, pulls, fold_of),
+        "largest_test_pulls": largest(data, held_out, fold_of),
         "wall_s": time.perf_counter() - start,
     }
     RESULTS.mkdir(exist_ok=True)

@@ -254,7 +254,8 @@ def evaluate(args):
     out = Path(args.output)
     model = ConditionalGAN.load(out, device="cpu")
     result = json.loads((out / "training.json").read_text())
-    test = events(args.test, args.seed + 1)
+    test_seed = args.seed + 1
+    test = events(args.test, test_seed)
     generated = model.sample(test["E_nu"], random_state=args.seed + 2)
     start = time.perf_counter()
     emd_all = emd(generated, test)
@@ -270,7 +271,7 @@ def evaluate(args):
         }
         if energy == 1.0:
             figures(sample, reference, Path(args.results))
-    result["data"].update(test=args.test, test_seed=args.seed + 1, per_energy=args.per_energy)
+    result["data"].update(test=args.test, test_seed=test_seed, per_energy=args.per_energy)
     result["all"] = {
         "map_3d": map_3d(generated, test),
         "map_3d_no_tails": map_3d(generated, test, tails=False),

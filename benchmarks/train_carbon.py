@@ -32,17 +32,23 @@ ROOT = Path(__file__).resolve().parents[1]
 COLS = ["E", "theta", "omega"]
 
 
+def pulls(part, mean, norm_by_dataset):
+    """(y - N_k mean) / sigma per point of ``part``, N_k from ``norm_by_dataset``."""
+    fitted = part["dataset"].map(norm_by_dataset).to_numpy()
+    return (part["xsec"].to_numpy() - mean * fitted) / part["error"].to_numpy()
+
+
 def figures(model, part, norm_by_dataset):
     """chi2/N of ``part`` three ways, member chi2/N, and the median relative uncertainty."""
     members = model.predict_members(part[COLS])
     mean, std = members.mean(0), members.std(0)
     fitted = part["dataset"].map(norm_by_dataset).to_numpy()
     member_chi2 = [reduced_chi2(part["xsec"], m * fitted, part["error"]) for m in members]
-    pulls_squared = ((part["xsec"] - mean * fitted) / part["error"]) ** 2
+    pulls_squared = pulls(part, mean, norm_by_dataset) ** 2
     return {
         "n_points": len(part),
         # how much chi2/N would move with another draw of points like these
-        "chi2_per_point_standard_error": float(pulls_squared.std() / np.sqrt(len(part))),
+        "chi2_per_point_standard_error": float(pulls_squared.std(ddof=1) / np.sqrt(len(part))),
         "chi2_per_point_fitted_norm": reduced_chi2(
             part["xsec"], mean, part["error"], dataset=part["dataset"], normalization=fitted
         ),
