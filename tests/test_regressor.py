@@ -375,3 +375,27 @@ def test_adamw_is_fused_where_torch_has_the_kernel(monkeypatch, version, device,
 def test_fit_uses_the_fused_adamw_on_cpu(fitted):
     expected = fused_adam_supported("cpu")
     assert bool(fitted.net_.optimizer_.defaults["fused"]) is expected
+
+
+def test_shipped_carbon_model_reproduces_its_model_card(carbon):
+    from pathlib import Path
+
+    import qestl
+    from qestl.datasets import cut_low_excitation, split_data
+
+    card_path = Path(qestl.__file__).parent / "pretrained" / "carbon" / "model_card.json"
+    card = json.loads(card_path.read_text())
+    model = CrossSectionRegressor.load("carbon", device="cpu")
+    data = cut_low_excitation(carbon)
+    _, test = split_data(data, 0.9, by="point", random_state=card["settings"]["seed"])
+    assert len(data) == card["data"]["points_after_cut"] and len(test) == card["data"]["test"]
+    norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
+    held_out = reduced_chi2(
+        test["xsec"],
+        model.predict(test[["E", "theta", "omega"]]),
+        test["error"],
+        dataset=test["dataset"],
+        normalization=test["dataset"].map(norm).to_numpy(),
+    )
+    # the card was written from the float32 model; the shipped weights are float16
+    assert held_out == pytest.approx(card["test"]["chi2_per_point_fitted_norm"], abs=0.005)
