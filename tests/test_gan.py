@@ -333,6 +333,18 @@ def test_shipped_numu_carbon_gan_loads_and_samples_carbon_like_muons():
     assert tl.generator_width == gan.generator_width
 
 
+def test_shipped_numu_carbon_gan_reproduces_its_model_card():
+    # gan_carbon.py evaluate: test events of seed test_seed, the GAN sampled with the next seed
+    card = json.loads(
+        (Path(qestl.__file__).parent / "pretrained" / "numu-carbon" / "model_card.json").read_text()
+    )
+    seed, n = card["data"]["test_seed"], card["data"]["test"]
+    test = generate_events(n, target="12C", probe="numu", energy=(0.3, 10.0), random_state=seed)
+    gan = ConditionalGAN.load("numu-carbon", device="cpu")
+    generated = gan.sample(test["E_nu"], random_state=seed + 1)
+    assert map_3d(generated, test) == pytest.approx(card["all"]["map_3d"], abs=0.01)
+
+
 def test_generator_weight_average_leaves_training_alone_and_is_what_samples(events):
     params = {**TINY, "max_epochs": 2, "validation_fraction": 0.0}
     plain = ConditionalGAN(**params).fit(*events)
