@@ -1,6 +1,7 @@
 import json
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from skorch.callbacks import EarlyStopping
 
+import qestl
 from qestl import CrossSectionRegressor
+from qestl.datasets import cut_low_excitation, split_data
 from qestl.kinematics import mott_like_scale
 from qestl.metrics import chi2_scorer, reduced_chi2
 from qestl.nn import chi2_with_normalization
@@ -378,11 +381,6 @@ def test_fit_uses_the_fused_adamw_on_cpu(fitted):
 
 
 def test_shipped_carbon_model_reproduces_its_model_card(carbon):
-    from pathlib import Path
-
-    import qestl
-    from qestl.datasets import cut_low_excitation, split_data
-
     card_path = Path(qestl.__file__).parent / "pretrained" / "carbon" / "model_card.json"
     card = json.loads(card_path.read_text())
     model = CrossSectionRegressor.load("carbon", device="cpu")
