@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,7 +7,6 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
-import qestl
 from qestl.constants import M_MUON
 from qestl.gan import ConditionalGAN, PretrainedGAN, generate_proxies, switch_to_amsgrad
 from qestl.kinematics import (
@@ -28,6 +26,7 @@ from qestl.nn.gan import (
     discriminator_loss,
     hce_loss,
 )
+from qestl.persistence import resolve_model_dir
 from qestl.physics.neutrino import generate_events
 
 TINY = dict(
@@ -321,8 +320,7 @@ def test_discriminator_steps_per_generator_step(events, steps):
 
 def test_shipped_numu_carbon_gan_loads_and_samples_carbon_like_muons():
     gan = ConditionalGAN.load("numu-carbon", device="cpu")
-    shipped = Path(qestl.__file__).parent / "pretrained" / "numu-carbon"
-    card = json.loads((shipped / "model_card.json").read_text())
+    card = json.loads((resolve_model_dir("numu-carbon") / "model_card.json").read_text())
     assert gan.best_epoch_ == card["best_epoch"]
     muons = gan.sample([1.0, 5.0], n_per_energy=20_000, random_state=0)
     assert (muons["E_mu"] <= muons["E_nu"] - E_MU_GAP + 1e-9).all()
@@ -335,9 +333,7 @@ def test_shipped_numu_carbon_gan_loads_and_samples_carbon_like_muons():
 
 def test_shipped_numu_carbon_gan_reproduces_its_model_card():
     # gan_carbon.py evaluate: test events of seed test_seed, the GAN sampled with the next seed
-    card = json.loads(
-        (Path(qestl.__file__).parent / "pretrained" / "numu-carbon" / "model_card.json").read_text()
-    )
+    card = json.loads((resolve_model_dir("numu-carbon") / "model_card.json").read_text())
     seed, n = card["data"]["test_seed"], card["data"]["test"]
     test = generate_events(n, target="12C", probe="numu", energy=(0.3, 10.0), random_state=seed)
     gan = ConditionalGAN.load("numu-carbon", device="cpu")

@@ -1,7 +1,6 @@
 import json
 import pickle
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,12 +10,12 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from skorch.callbacks import EarlyStopping
 
-import qestl
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, split_data
 from qestl.kinematics import mott_like_scale
 from qestl.metrics import chi2_scorer, reduced_chi2
 from qestl.nn import chi2_with_normalization
+from qestl.persistence import resolve_model_dir
 from qestl.regressor import _member_rows, _MemberGradientClipping, fused_adam_supported
 
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
@@ -381,8 +380,7 @@ def test_fit_uses_the_fused_adamw_on_cpu(fitted):
 
 
 def test_shipped_carbon_model_reproduces_its_model_card(carbon):
-    card_path = Path(qestl.__file__).parent / "pretrained" / "carbon" / "model_card.json"
-    card = json.loads(card_path.read_text())
+    card = json.loads((resolve_model_dir("carbon") / "model_card.json").read_text())
     model = CrossSectionRegressor.load("carbon", device="cpu")
     data = cut_low_excitation(carbon)
     _, test = split_data(data, 0.9, by="point", random_state=card["settings"]["seed"])
