@@ -30,11 +30,16 @@ from qestl.datasets import cut_low_excitation, load_qes, split_data
 RESULTS = Path(__file__).resolve().parent / "results"
 COLS = ["E", "theta", "omega"]
 
-#: Defaults until 2026-11-30 evening: the recipes measured before then name them.
-_RELU = {"activation": "relu", "lr": 2e-3}
+#: Defaults until 2026-12-01 noon (ten blocks of width 64, batch 256): the
+#: recipes measured before then name them.
+_TEN_BY_64 = {"hidden_layers": (64,) * 10, "batch_size": 256}
+#: Defaults until 2026-11-30 evening.
+_RELU = {**_TEN_BY_64, "activation": "relu", "lr": 2e-3}
 _PAPER = {**_RELU, "features": "paper"}
+_FOUR_BY_128 = {"hidden_layers": (128,) * 4, "batch_size": 128}
 
-#: name -> CrossSectionRegressor parameters that differ from the defaults (GELU, lr 5e-3).
+#: name -> CrossSectionRegressor parameters that differ from the defaults
+#: (GELU, lr 5e-3, four blocks of width 128, batch 128).
 RECIPES = {
     "paper": _PAPER,
     "paper-silu": {**_PAPER, "activation": "silu"},
@@ -54,9 +59,19 @@ RECIPES = {
     "scaling-gelu": {**_RELU, "activation": "gelu"},
     "scaling-tanh": {**_RELU, "activation": "tanh"},
     "scaling-gelu-3000-epochs": {**_RELU, "activation": "gelu", "max_epochs": 3000},
-    "scaling-gelu-lr-5e-3": {"activation": "gelu", "lr": 5e-3},
+    "scaling-gelu-lr-5e-3": {**_TEN_BY_64, "activation": "gelu", "lr": 5e-3},
     "scaling-3000-epochs": {**_RELU, "max_epochs": 3000},
-    "silu": {"activation": "silu"},
+    "silu": {**_TEN_BY_64, "activation": "silu"},
+    "depth-6": {**_TEN_BY_64, "hidden_layers": (64,) * 6},
+    "depth-4-width-128": {**_TEN_BY_64, "hidden_layers": (128,) * 4},
+    "width-32": {**_TEN_BY_64, "hidden_layers": (32,) * 10},
+    "weight-decay-0.01": {**_TEN_BY_64, "weight_decay": 0.01},
+    "batch-128": {**_TEN_BY_64, "batch_size": 128},
+    "batch-64": {**_TEN_BY_64, "batch_size": 64},
+    "3000-epochs": {**_TEN_BY_64, "max_epochs": 3000},
+    "depth-4-width-128-batch-128": _FOUR_BY_128,
+    "depth-4-width-128-batch-128-1000-epochs": {**_FOUR_BY_128, "max_epochs": 1000},
+    "depth-4-width-128-batch-128-validation-20": {**_FOUR_BY_128, "validation_fraction": 0.2},
 }
 
 
@@ -97,9 +112,10 @@ def markdown(rows):
         "(the shipped model's split has seed 2024; the seed also seeds the fit). "
         "chi2/N without the factor 1/2, ensemble "
         "mean with the fitted normalizations; 'member' is the median over single members. "
-        "Defaults unless listed: width 64, 10 blocks, GELU, 1500 epochs, batch 256, "
-        "AdamW lr 5e-3 cosine, per-member clipping, 10 % per-member validation, "
-        "scaling inputs. One torch thread per run, two runs side by side on 2 cores.",
+        "Defaults unless listed: GELU, 1500 epochs, AdamW lr 5e-3 cosine, per-member "
+        "clipping, 10 % per-member validation, scaling inputs; four blocks of width 128 "
+        "and batch 128 since 2026-12-01 noon, ten blocks of width 64 and batch 256 in "
+        "the rows dated earlier. One torch thread per run, two runs side by side on 2 cores.",
         "",
         "| recipe | params | members | split seed | train | test | test / train | "
         "member train | member test | rel. unc. (test) | wall | date | machine |",
@@ -108,7 +124,8 @@ def markdown(rows):
     for r in rows:
         params = ", ".join(f"{k}={_short(v)}" for k, v in r["params"].items()) or "defaults"
         lines.append(
-            f"| {r['recipe']} | {params} | {r['members']} | {r['seed']} | {r['train']:.2f} | "
+            f"| {r['recipe']}{'*' if r.get('runner') == 'scratch' else ''} | {params} | "
+            f"{r['members']} | {r['seed']} | {r['train']:.2f} | "
             f"{r['test']:.2f} | {r['test'] / r['train']:.2f} | "
             f"{r['train_member_median']:.2f} | {r['test_member_median']:.2f} | "
             f"{100 * r['test_relative_uncertainty']:.1f} % | {r['wall_s'] / 60:.1f} min | "
@@ -119,6 +136,13 @@ def markdown(rows):
         "The rows up to scaling-width-128-batch-128 were measured, with the same fit and "
         "figures, by a scratch runner of the session that then wrote this script, before "
         "the speed-ups of 2026-11-30 evening (their wall times are about 1.5x today's).",
+        "",
+        "The smooth-* rows ran this script with a curvature penalty that was in the "
+        "library for the test: smoothness x the sum of the squared second differences of "
+        "log(sigmoid output) at omega +- 0.02 |q| in each member's loss (twice the step "
+        "cost). It made every fit worse and was taken out again. Rows marked * come from "
+        "a scratch runner of 2026-12-01 with the same fit and figures (W2-input: W^2 "
+        "added to the scaling inputs).",
     ]
     return "\n".join(lines) + "\n"
 

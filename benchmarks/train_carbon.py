@@ -69,6 +69,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=CrossSectionRegressor().max_epochs)
     parser.add_argument("--width", type=int, default=CrossSectionRegressor().hidden_layers[0])
+    parser.add_argument("--depth", type=int, default=len(CrossSectionRegressor().hidden_layers))
     parser.add_argument("--members", type=int, default=50)
     parser.add_argument("--lr", type=float, default=CrossSectionRegressor().lr)
     parser.add_argument("--batch", type=int, default=CrossSectionRegressor().batch_size)
@@ -92,7 +93,7 @@ def main():
     deltas = dict(zip(data["dataset"], data["norm_uncertainty"], strict=False))
     model = CrossSectionRegressor(
         n_estimators=args.members,
-        hidden_layers=(args.width,) * 10,
+        hidden_layers=(args.width,) * args.depth,
         max_epochs=args.epochs,
         lr=args.lr,
         batch_size=args.batch,

@@ -1,0 +1,171 @@
+"""How well can the carbon data be predicted at all? Held-out chi2/N of local smoothers.
+
+Each held-out point is predicted from the training points of its own
+spectrum (same dataset, E and theta) only, by
+(a) linear interpolation between its two neighbours, and
+(b) a cubic smoothing spline through log(cross section) with weights
+    (y / error)^2 (``scipy.interpolate.make_smoothing_spline``), for a few
+    fixed roughness penalties lambda (the weights are scaled to mean 1 per
+    spectrum, omega in GeV).
+Only held-out points inside the omega range of their spectrum's training
+points count (a smoother cannot extrapolate), so the figures bound what a
+smooth curve per spectrum reaches, not what a global model must do at the
+spectrum ends. No normalizations are needed: each spectrum is fitted to
+itself. The same splits as the shipped model (seed 2024) and the recipe
+comparisons (seeds 1 and 2), and the ten folds of carbon_crossval.py. For
+comparison, the shipped model on the same interior points of its own split
+(its normalizations fitted on its training points applied).
+Runs in about 20 s. Writes benchmarks/results/carbon_local_smoother.{json,md}.
+
+    QESTL_DATA=../shared/data/qes python benchmarks/carbon_local_smoother.py
+"""
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from _rows import machine_label
+from scipy.interpolate import make_smoothing_spline
+from sklearn.model_selection import KFold
+
+from qestl import CrossSectionRegressor
+from qestl.datasets import cut_low_excitation, load_qes, split_data
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SPECTRUM = ["dataset", "E", "theta"]
+LAMBDAS = [1e-7, 1e-6, 1e-5]
+#: Fewer training points than this in a spectrum: linear interpolation instead of a spline.
+MIN_SPLINE_POINTS = 5
+
+
+def predict(train, test, lam):
+    """Predictions at the interior held-out points; ``lam=None`` is linear interpolation.
+
+    Returns
+    -------
+    prediction : ndarray (n_test,)
+        NaN where the point lies outside its spectrum's training omega range.
+    """
+    prediction = np.full(len(test), np.nan)
+    by_spectrum = train.groupby(SPECTRUM)
+    for key, rows in test.groupby(SPECTRUM).indices.items():
+        if key not in by_spectrum.groups:
+            continue
+        # repeated omega values (none in carbon today) would break the spline: average them
+        points = (
+            by_spectrum.get_group(key)
+            .groupby("omega", as_index=False)
+            .agg(xsec=("xsec", "mean"), error=("error", "min"))
+        )
+        omega, xsec = points["omega"].to_numpy(), points["xsec"].to_numpy()
+        target = test["omega"].to_numpy()[rows]
+        inside = (target > omega[0]) & (target < omega[-1])
+        if lam is None or len(omega) < MIN_SPLINE_POINTS:
+            values = np.interp(target, omega, xsec)
+        else:
+            weight = (xsec / points["error"].to_numpy()) ** 2
+            spline = make_smoothing_spline(omega, np.log(xsec), w=weight / weight.mean(), lam=lam)
+            values = np.exp(spline(target))
+        prediction[rows[inside]] = values[inside]
+    return prediction
+
+
+def shipped_model(train, test):
+    """The shipped carbon model's chi2/N at the interior held-out points of its split."""
+    model = CrossSectionRegressor.load("carbon", device="cpu")
+    norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
+    prediction = model.predict(test[["E", "theta", "omega"]]) * test["dataset"].map(norm)
+    interior = ~np.isnan(predict(train, test, None))
+    return score(test, np.where(interior, prediction, np.nan))
+
+
+def score(test, prediction):
+    """chi2/N and count of the interior points, and chi2/N per beam-energy bin."""
+    inside = ~np.isnan(prediction)
+    squared = ((test["xsec"].to_numpy() - prediction) / test["error"].to_numpy())[inside] ** 2
+    energy = test["E"].to_numpy()[inside]
+    bins = {"< 1": energy < 1, "1-2": (energy >= 1) & (energy < 2), ">= 2": energy >= 2}
+    return {
+        "n_interior": int(inside.sum()),
+        "n_test": len(test),
+        "chi2_per_point": float(squared.mean()),
+        "by_energy_GeV": {k: float(squared[m].mean()) for k, m in bins.items() if m.any()},
+    }
+
+
+def main():
+    data = cut_low_excitation(load_qes("12C"))
+    splits = {
+        f"split seed {seed}": split_data(data, 0.9, random_state=seed) for seed in (2024, 1, 2)
+    }
+    folds = KFold(10, shuffle=True, random_state=2024).split(data)
+    cv = [(data.iloc[a], data.iloc[b]) for a, b in folds]
+    methods = {"linear interpolation": None, **{f"spline lambda={lam:g}": lam for lam in LAMBDAS}}
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_label(),
+        "n_points": len(data),
+        "rows": [],
+    }
+    for name, lam in methods.items():
+        row = {"method": name, "lambda": lam}
+        for label, (train, test) in splits.items():
+            row[label] = score(test, predict(train, test, lam))
+        squared, count = 0.0, 0
+        for train, test in cv:
+            found = score(test, predict(train, test, lam))
+            squared += found["chi2_per_point"] * found["n_interior"]
+            count += found["n_interior"]
+        row["10-fold pooled"] = {"n_interior": count, "chi2_per_point": squared / count}
+        result["rows"].append(row)
+        print(json.dumps(row))
+    result["shipped_model"] = shipped_model(*splits["split seed 2024"])
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "carbon_local_smoother.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / "carbon_local_smoother.md").write_text(markdown(result))
+    print(markdown(result))
+
+
+def markdown(result):
+    """The results as a Markdown page."""
+    columns = ["split seed 2024", "split seed 1", "split seed 2", "10-fold pooled"]
+    lines = [
+        "# Carbon data: held-out chi2/N of local smoothers within each spectrum",
+        "",
+        f"Date {result['date']}; machine {result['machine']}.",
+        "",
+        "Each held-out point is predicted from the training points of its own spectrum "
+        "only; points outside the omega range of those training points are not counted. "
+        "chi2/N with the data's point-to-point errors, no normalizations (each spectrum is "
+        "fitted to itself). Splits: random 10 % held out per point (seed 2024 is the "
+        "shipped model's), and the ten folds of carbon_crossval.py pooled. Spline: "
+        "scipy's make_smoothing_spline through log(sigma), weights (y / error)^2 scaled "
+        "to mean 1, omega in GeV.",
+        "",
+        "| method | " + " | ".join(columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for row in result["rows"]:
+        cells = [f"{row[c]['chi2_per_point']:.2f} ({row[c]['n_interior']} points)" for c in columns]
+        lines.append(f"| {row['method']} | " + " | ".join(cells) + " |")
+    shipped = result["shipped_model"]
+    lines += [
+        "",
+        f"The shipped carbon model (qestl/pretrained/carbon) on the same "
+        f"{shipped['n_interior']} interior held-out points of split seed 2024: "
+        f"**{shipped['chi2_per_point']:.2f}**.",
+        "",
+        "By beam energy (split seed 2024, E < 1 / 1-2 / >= 2 GeV):",
+        "",
+    ]
+    by_method = [(row["method"], row["split seed 2024"]) for row in result["rows"]]
+    for name, found in [*by_method, ("shipped model", shipped)]:
+        bins = found["by_energy_GeV"]
+        lines.append(f"- {name}: " + " / ".join(f"{v:.2f}" for v in bins.values()))
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
