@@ -146,6 +146,8 @@ class TransferRegressor(CrossSectionRegressor):
 
     uncertainty = "ensemble"
     dropout = 0.0
+    # The source already fits with N = 1 in its own frame: profile from the start.
+    norm_start = 0.0
 
     def __init__(
         self,

@@ -96,6 +96,50 @@ def test_bad_params_raise(data):
         CrossSectionRegressor(**TINY, features="psi").fit(X, y, sigma=sigma)
 
 
+def test_normalizations_stay_1_until_norm_start(data):
+    X, y, sigma, dataset = data
+    # no per-member validation: the last epoch is kept, not the best one
+    params = {**TINY, "max_epochs": 10, "validation_fraction": 0.0, "random_state": 0}
+    never = CrossSectionRegressor(**params, norm_start=1.0).fit(X, y, sigma=sigma, dataset=dataset)
+    late = CrossSectionRegressor(**params, norm_start=0.8).fit(X, y, sigma=sigma, dataset=dataset)
+    # the same training up to epoch 8 = 0.8 * 10; N_k are profiled from its end on
+    loss_never, loss_late = never.history_[:, "train_loss"], late.history_[:, "train_loss"]
+    assert loss_late[:9] == loss_never[:9]
+    assert loss_late[9] != loss_never[9]
+    # trained with N = 1, the normalizations are profiled once at the end, within 1 +- 5 delta
+    assert not np.allclose(never.normalizations_, 1.0)
+    assert np.all(np.abs(never.normalizations_ - 1.0) <= 5 * 0.05 + 1e-6)
+    with pytest.raises(ValueError, match=r"norm_start must lie in \[0, 1\], got 1.5"):
+        CrossSectionRegressor(**TINY, norm_start=1.5).fit(X, y, sigma=sigma)
+
+
+def test_final_normalizations_are_the_profiled_chi2_minimum(data):
+    X, y, sigma, dataset = data
+    fitted = CrossSectionRegressor(**TINY, random_state=0).fit(X, y, sigma=sigma, dataset=dataset)
+    labels, index = np.unique(dataset, return_inverse=True)
+    features, log_scale = fitted._inputs(X)
+    weight = np.ones((len(y), 3))
+    weight[::7, 1] = 0.0  # a member that leaves some points out
+    X_fit = {
+        "features": features,
+        "log_scale": log_scale,
+        "sigma": torch.tensor(sigma, dtype=torch.float32),
+        "dataset": torch.as_tensor(index),
+        "weight": torch.as_tensor(weight, dtype=torch.float32),
+    }
+    target = torch.tensor(np.repeat(y[:, None], 3, axis=1), dtype=torch.float32)
+    fitted._profile_final_normalizations(X_fit, target)
+    f = fitted.predict_members(X)
+    prior = 0.05**-2  # the default delta
+    for m in range(3):
+        for k in range(len(labels)):
+            rows = (index == k) & (weight[:, m] > 0)
+            a = np.sum(f[m, rows] * y[rows] / sigma[rows] ** 2)
+            b = np.sum(f[m, rows] ** 2 / sigma[rows] ** 2)
+            expected = np.clip((a + prior) / (b + prior), 0.75, 1.25)
+            assert fitted.normalizations_[m, k] == pytest.approx(expected, rel=1e-4)
+
+
 @pytest.mark.parametrize("features, width", [("paper", 5), ("peaks", 7), ("scaling", 7)])
 def test_feature_sets_set_the_input_width(data, features, width):
     X, y, sigma, _ = data
