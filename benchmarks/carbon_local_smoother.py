@@ -14,7 +14,9 @@ spectrum ends. No normalizations are needed: each spectrum is fitted to
 itself. The same splits as the shipped model (seed 2024) and the recipe
 comparisons (seeds 1 and 2), and the ten folds of carbon_crossval.py. For
 comparison, the shipped model on the same interior points of its own split
-(its normalizations fitted on its training points applied).
+(its normalizations fitted on its training points applied), and how well its
+band covers all its held-out points (data error and ensemble spread added in
+quadrature).
 Runs in about 20 s. Writes benchmarks/results/carbon_local_smoother.{json,md}.
 
     QESTL_DATA=../shared/data/qes python benchmarks/carbon_local_smoother.py
@@ -72,12 +74,29 @@ def predict(train, test, lam):
 
 
 def shipped_model(train, test):
-    """The shipped carbon model's chi2/N at the interior held-out points of its split."""
+    """The shipped carbon model at the held-out points of its split.
+
+    chi2/N at the interior points (as the smoothers), and over all held-out
+    points the coverage of its band: pulls (y - N f) / sqrt(error^2 + (N std)^2).
+    """
     model = CrossSectionRegressor.load("carbon", device="cpu")
-    norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
-    prediction = model.predict(test[["E", "theta", "omega"]]) * test["dataset"].map(norm)
+    norm = test["dataset"].map(
+        dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
+    )
+    mean, std = model.predict(test[["E", "theta", "omega"]], return_std=True)
+    prediction, band = mean * norm.to_numpy(), std * norm.to_numpy()
     interior = ~np.isnan(predict(train, test, None))
-    return score(test, np.where(interior, prediction, np.nan))
+    found = score(test, np.where(interior, prediction, np.nan))
+    error = test["error"].to_numpy()
+    pull = (test["xsec"].to_numpy() - prediction) / np.hypot(error, band)
+    found["with_band"] = {
+        "n": len(test),
+        "chi2_per_point": float(np.mean(pull**2)),
+        "within_1_sigma": float(np.mean(np.abs(pull) < 1)),
+        "within_2_sigma": float(np.mean(np.abs(pull) < 2)),
+        "median_band_over_error": float(np.median(band / error)),
+    }
+    return found
 
 
 def score(test, prediction):
@@ -150,11 +169,16 @@ def markdown(result):
         cells = [f"{row[c]['chi2_per_point']:.2f} ({row[c]['n_interior']} points)" for c in columns]
         lines.append(f"| {row['method']} | " + " | ".join(cells) + " |")
     shipped = result["shipped_model"]
+    band = shipped["with_band"]
     lines += [
         "",
         f"The shipped carbon model (qestl/pretrained/carbon) on the same "
         f"{shipped['n_interior']} interior held-out points of split seed 2024: "
-        f"**{shipped['chi2_per_point']:.2f}**.",
+        f"**{shipped['chi2_per_point']:.2f}**. Its band on all {band['n']} held-out points, "
+        "with the data error and the ensemble spread added in quadrature: chi2/N "
+        f"{band['chi2_per_point']:.2f}, {100 * band['within_1_sigma']:.0f} % within 1 sigma, "
+        f"{100 * band['within_2_sigma']:.0f} % within 2 sigma (a Gaussian: 68 % and 95 %); "
+        f"median spread / data error {band['median_band_over_error']:.2f}.",
         "",
         "By beam energy (split seed 2024, E < 1 / 1-2 / >= 2 GeV):",
         "",

@@ -338,12 +338,14 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     with one normalization N_mk per dataset. The papers learn N_mk with the
     weights; here it is *profiled* in closed form, N_mk = (a_mk + 1/delta_k^2)
     / (b_mk + 1/delta_k^2) with a = sum f y / sigma^2, b = sum f^2 / sigma^2
-    over the member's training points of dataset k, from the sums of each
-    epoch's mini-batches, and held for the next epoch. At the optimum both
+    over the member's training points of dataset k. At the optimum both
     agree; but a learned N drifts along the flat direction N f = const under
     Adam and absorbs shape errors (a 50-member carbon fit ended with N from
-    0.80 to 1.33 and member spreads of 4-11 % in N). N_mk stays 1 until the
-    ``norm_start`` fraction of the epochs has passed (see there why).
+    0.80 to 1.33 and member spreads of 4-11 % in N). By default N_mk = 1
+    during training and N_mk is profiled once on the final network;
+    ``norm_start`` < 1 profiles it every epoch (from the sums of the epoch's
+    mini-batches, held for the next) after that fraction of the epochs
+    (see there why not by default).
 
     Parameters
     ----------
@@ -411,13 +413,13 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         delta_k^2 alone splits it, and pulls N_k back towards 1 by only
         about 1e-3 per epoch against the data's pull. Profiled during
         training, the N_k take up the misfit of the half-trained network
-        and keep it: on carbon (10 members) they went to 0.84-1.24 from the
-        end of the warm-up (0.92-1.21 from mid-training, 0.98-1.08 from 80 %),
-        and ``predict``, which leaves N out, missed the data by up to 19 %
-        (chi2/N 47 with N = 1). With N = 1 in training the N_k profiled
-        afterwards are 0.94-1.00, held-out chi2/N is the same (1.61 against
-        1.60) and chi2/N with N = 1 is 1.0 on the training points
-        (benchmarks/results/carbon_normalization.md). For datasets that
+        and keep it: on carbon (10 members, benchmarks/results/
+        carbon_normalization.md) they went to 0.84-1.24 from the end of the
+        warm-up on (0.95-1.08 from 80 % of the epochs on), and ``predict``,
+        which leaves N out, missed the data by up to 19 % (chi2/N 51 with
+        N = 1). With N = 1 in training the N_k profiled afterwards are
+        0.94-1.00, held-out chi2/N is the same (1.61) and chi2/N with N = 1
+        is 1.05 on the training points. For datasets that
         truly disagree in scale, profiling late (0.8) lets N absorb it.
     mass_number : int, default 12
         A of the target nucleus: the output scale S_A contains A/12, so the
