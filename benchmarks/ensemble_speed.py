@@ -8,7 +8,7 @@ batch size and optimizer (Adam-family, one step per batch) for
 (c) torchensemble's BaggingRegressor (n_jobs=1),
 plus the compute limit: FLOPs per epoch over the batched-matmul FLOP/s measured
 here, and (d) qestl with all its default settings (per-member validation,
-gradient clipping, normalization profiling, cosine schedule) against that
+gradient clipping, the normalizations as set by default, cosine schedule) against that
 limit. Median of 3 runs. Writes benchmarks/results/ensemble_speed.{md,json}
 (``--device cuda``: ensemble_speed_cuda.*) after every width, so a run cut
 short keeps what it measured; ``--rows-from LOG`` rebuilds the files from
@@ -331,7 +331,8 @@ def write(result, tag):
         f"AdamW; seconds per epoch, median of {s['repeats']} runs of {s['epochs_timed']} "
         "epochs. 'qestl batched' does the same work as the others; 'qestl defaults' adds "
         "everything CrossSectionRegressor does by default (per-member validation pass, "
-        "gradient clipping, normalization profiling, scaling features); these columns are "
+        "gradient clipping, GELU, scaling features, the normalizations as set by default: "
+        "profiled every epoch before 2026-12-01, once after training since); these columns are "
         "fit time over epochs, once-per-fit setup included. 'defaults epoch' is the median "
         "of skorch's own epoch timer (history 'dur') in the same fits: the epoch time that "
         "the bar 'within 2x of the compute limit' refers to.",

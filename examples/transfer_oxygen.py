@@ -32,7 +32,7 @@ search_model = TransferRegressor.from_pretrained(
 ).set_fit_request(sigma=True, dataset=True, freeze=False)
 search = GridSearchCV(
     search_model,
-    {"freeze": [0, 4, 8, "shallow"]},
+    {"freeze": [0, 2, 4, "shallow"]},
     scoring=chi2_scorer,
     cv=KFold(3, shuffle=True, random_state=0),
 )

@@ -354,9 +354,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     hidden_layers : tuple of int, default (128,) * 4
         Widths of the hidden blocks. The paper used (300,) * 10 (about 820k
         parameters per net, 40-60k GPU epochs); four blocks of width 128
-        (50k parameters) with the defaults train 50 members on carbon in 8
-        minutes on 2 CPU cores (held-out chi2/N 1.56,
-        benchmarks/results/carbon_model.md). Against ten blocks of width 64
+        (50k parameters) with the defaults train 50 members on carbon in
+        about 8 minutes on 2 CPU cores (0.32 s per epoch,
+        benchmarks/results/ensemble_speed_cpu_defaults.md; held-out chi2/N
+        1.51, benchmarks/results/carbon_model.md). Against ten blocks of width 64
         (the previous default) they lowered the held-out chi2/N of 10-member
         fits on three random splits from 1.72 / 1.48 / 1.39 to 1.60 / 1.50 /
         1.22 at batch 128 (benchmarks/results/carbon_recipes.md).
@@ -416,7 +417,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         and keep it: on carbon (10 members, benchmarks/results/
         carbon_normalization.md) they went to 0.84-1.24 from the end of the
         warm-up on (0.95-1.08 from 80 % of the epochs on), and ``predict``,
-        which leaves N out, missed the data by up to 19 % (chi2/N 51 with
+        which leaves N out, missed the data by up to 18 % (chi2/N 51 with
         N = 1). With N = 1 in training the N_k profiled afterwards are
         0.94-1.00, held-out chi2/N is the same (1.61) and chi2/N with N = 1
         is 1.05 on the training points. For datasets that
