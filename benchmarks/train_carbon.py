@@ -150,7 +150,9 @@ def main():
         f"{len(model.history_)} of {args.epochs} epochs, batch {model.batch_size}, "
         f"AdamW lr {model.lr} (cosine), "
         f"warm-up {model.norm_warmup} epochs, per-member gradient clipping at "
-        f"{model.grad_clip}x the running norm, per-member validation 10 %.",
+        f"{model.grad_clip}x the running norm, per-member validation 10 %, "
+        + normalization_schedule(model.norm_start)
+        + ".",
         "",
         "| part | N | chi2/N (fitted N_k) | chi2/N (N_k profiled) | chi2/N (N=1) | "
         "member chi2/N (median) | median rel. unc. |",
@@ -190,6 +192,13 @@ def main():
         (out / "MODEL_CARD.md").write_text(text)
     draw(model, data, test, results / f"{stem}.png")
     print(text)
+
+
+def normalization_schedule(norm_start):
+    """How the fit treated the normalizations, for the card's settings line."""
+    if norm_start >= 1:
+        return "N_k = 1 in training, profiled once on the final network"
+    return f"N_k = 1 for the first {norm_start:.0%} of the epochs, profiled every epoch after"
 
 
 def device_name(device):
