@@ -21,7 +21,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import torch
 from _rows import machine_label
 from skorch.callbacks import Callback
@@ -29,6 +28,7 @@ from train_carbon import COLS, figures
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
+from qestl.metrics import profile_normalizations
 
 RESULTS = Path(__file__).resolve().parent / "results"
 STARTS = [0.0, 0.5, 1.0]
@@ -47,17 +47,16 @@ class NormalizationTrace(Callback):
             self.trace_.append([epoch, net.module_.norm.mean(dim=0).tolist()])
 
 
-def profiled_afterwards(model, train, deltas):
+def profiled_afterwards(model, train):
     """N_k profiled once on the training points (for the fit with N = 1 throughout)."""
-    f = model.predict(train[COLS])
-    y, weight = train["xsec"].to_numpy(), train["error"].to_numpy() ** -2.0
-    norm = {}
-    for label, rows in train.groupby("dataset").indices.items():
-        prior = deltas[label] ** -2.0
-        a = np.sum(f[rows] * y[rows] * weight[rows])
-        b = np.sum(f[rows] ** 2 * weight[rows])
-        norm[label] = float((a + prior) / (b + prior))
-    return norm
+    per_point = profile_normalizations(
+        train["xsec"],
+        model.predict(train[COLS]),
+        train["error"],
+        train["dataset"],
+        train["norm_uncertainty"],
+    )
+    return dict(zip(train["dataset"], per_point, strict=True))
 
 
 def run(start, members, seed):
@@ -79,7 +78,7 @@ def run(start, members, seed):
     if start < 1:
         norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     else:
-        norm = profiled_afterwards(model, train, deltas)
+        norm = profiled_afterwards(model, train)
     found = {part: figures(model, rows, norm) for part, rows in (("train", train), ("test", test))}
     return {
         "norm_start": start,
