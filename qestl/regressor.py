@@ -756,9 +756,11 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
                 module.norm.shape[1],
                 X_fit["weight"].T.to(device),
             )
-            prior = module.norm_uncertainty**-2
-            bound = MAX_NORM_PULLS * module.norm_uncertainty
-            module.norm.copy_(((a + prior) / (b + prior)).clamp(1 - bound, 1 + bound))
+            module.norm.copy_(
+                profiled_normalization(
+                    a, b, module.norm_uncertainty, MAX_NORM_PULLS, overall_scale=False
+                )
+            )
         module.train(was_training)
 
     @property

@@ -122,7 +122,7 @@ def normalization_sums(prediction, target, sigma, dataset, n_datasets, weight=No
     return a, b
 
 
-def profiled_normalization(a, b, norm_uncertainty, max_pulls=5.0):
+def profiled_normalization(a, b, norm_uncertainty, max_pulls=5.0, overall_scale=True):
     """Normalizations at the chi2 minimum for the current network.
 
     N_mk = c_m (a_mk + 1/delta_k^2) / (b_mk + 1/delta_k^2): the minimum in
@@ -136,6 +136,9 @@ def profiled_normalization(a, b, norm_uncertainty, max_pulls=5.0):
         delta_k.
     max_pulls : float, default 5
         N_mk is kept within 1 +- max_pulls delta_k.
+    overall_scale : bool, default True
+        Apply c_m. Only while training: afterwards the network can no longer
+        absorb 1 / c_m, and N_mk is the per-dataset minimum alone.
 
     Returns
     -------
@@ -149,11 +152,13 @@ def profiled_normalization(a, b, norm_uncertainty, max_pulls=5.0):
     # closed form too, c = sum_k N_k / delta_k^2 / sum_k N_k^2 / delta_k^2;
     # the network then follows. At the joint optimum c = 1, so the fixed
     # point is the chi2 minimum.
-    scale = (norm * prior).sum(dim=1, keepdim=True) / (norm**2 * prior).sum(dim=1, keepdim=True)
+    if overall_scale:
+        scale = (norm * prior).sum(dim=1, keepdim=True) / (norm**2 * prior).sum(dim=1, keepdim=True)
+        norm = norm * scale
     # Bound N_k to 1 +- max_pulls delta_k. Unbounded, a member can shrink its
     # prediction over one dataset while N_k grows (the penalty, one term
     # against hundreds of points, barely resists); the overall scale then
     # pulls every other N down and the member runs away (measured on carbon:
     # single members with chi2/N in the thousands).
     delta = norm_uncertainty.to(a.dtype)
-    return torch.clamp(norm * scale, min=1.0 - max_pulls * delta, max=1.0 + max_pulls * delta)
+    return torch.clamp(norm, min=1.0 - max_pulls * delta, max=1.0 + max_pulls * delta)
