@@ -738,9 +738,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
 
         Per dataset only, without the overall-scale step of training (the
         network can no longer absorb it), within the training's bounds
-        1 +- MAX_NORM_PULLS delta_k. After training with N = 1 this
-        gives the normalizations the fit implies; after profiling it is the
-        last epoch's value again, now for the kept (best) weights.
+        1 +- MAX_NORM_PULLS delta_k. After training with N = 1 this gives
+        the normalizations the fit implies; after training with profiled
+        N_mk it profiles them again for the kept (best) weights.
         """
         module = self.net_.module_
         device = module.norm.device

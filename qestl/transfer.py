@@ -146,7 +146,9 @@ class TransferRegressor(CrossSectionRegressor):
 
     uncertainty = "ensemble"
     dropout = 0.0
-    # The source already fits with N = 1 in its own frame: profile from the start.
+    # Fine-tuning profiles N_k from its first epoch, as before 2026-12-01;
+    # whether CrossSectionRegressor's drift of N_k (see norm_start there)
+    # happens in a few hundred fine-tuning epochs is not measured yet.
     norm_start = 0.0
 
     def __init__(
