@@ -18,8 +18,8 @@ train, test = split_data(oxygen, 0.1, random_state=0)
 deltas = dict(zip(oxygen["dataset"], oxygen["norm_uncertainty"], strict=False))
 fit_args = dict(sigma=train["error"], dataset=train["dataset"])
 
-scaled = ScaledRegressor("carbon", factor=16 / 12).fit(train[X_COLUMNS])
-tuned = TransferRegressor.from_pretrained("carbon", target_A=16, norm_uncertainty=deltas)
+scaled = ScaledRegressor(factor=16 / 12).fit(train[X_COLUMNS])
+tuned = TransferRegressor.from_pretrained(target_A=16, norm_uncertainty=deltas)
 tuned.fit(train[X_COLUMNS], train["xsec"], **fit_args)
 for name, model in (("scaled carbon", scaled), ("fine-tuned", tuned)):
     chi2 = reduced_chi2(test["xsec"], model.predict(test[X_COLUMNS]), test["error"])
@@ -28,7 +28,7 @@ for name, model in (("scaled carbon", scaled), ("fine-tuned", tuned)):
 # How many leading layers to keep frozen? Cross-validated on the training points.
 sklearn.set_config(enable_metadata_routing=True)
 search_model = TransferRegressor.from_pretrained(
-    "carbon", target_A=16, n_estimators=10, max_epochs=300, norm_uncertainty=deltas
+    target_A=16, n_estimators=10, max_epochs=300, norm_uncertainty=deltas
 ).set_fit_request(sigma=True, dataset=True, freeze=False)
 search = GridSearchCV(
     search_model,

@@ -6,7 +6,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from qestl.metrics import profile_normalizations
 from qestl.physics.nuclei import nuclear_parameters
-from qestl.transfer import PretrainedModel
+from qestl.transfer import TRANSFER_SOURCE, PretrainedModel
 from qestl.validation import check_fit_inputs, check_kinematics
 
 __all__ = ["ScaledRegressor", "SuperscalingRegressor"]
@@ -23,7 +23,8 @@ class ScaledRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    source : str, path-like, CrossSectionRegressor or PretrainedModel, default "carbon"
+    source : str, path-like, CrossSectionRegressor or PretrainedModel
+        Default ``qestl.transfer.TRANSFER_SOURCE``, the carbon model of 2026-11-30.
         See :meth:`qestl.transfer.PretrainedModel.resolve`.
     factor : float, default 1.0
         Multiplies the source's prediction, e.g. ``A / 12`` for a carbon source.
@@ -31,10 +32,10 @@ class ScaledRegressor(RegressorMixin, BaseEstimator):
 
     Examples
     --------
-    >>> iron = ScaledRegressor("carbon", factor=56 / 12)  # doctest: +SKIP
+    >>> iron = ScaledRegressor(factor=56 / 12)  # doctest: +SKIP
     """
 
-    def __init__(self, source="carbon", factor=1.0, device="auto"):
+    def __init__(self, source=TRANSFER_SOURCE, factor=1.0, device="auto"):
         self.source = source
         self.factor = factor
         self.device = device

@@ -21,7 +21,7 @@ from qestl.datasets import cut_low_excitation, load_qes, parse_target, split_dat
 from qestl.datasets.synthetic import make_inclusive_electron
 from qestl.metrics import reduced_chi2
 from qestl.regressor import CrossSectionRegressor
-from qestl.transfer import PretrainedModel, TransferRegressor
+from qestl.transfer import TRANSFER_SOURCE, PretrainedModel, TransferRegressor
 
 __all__ = ["METHODS", "PAPER_ANCHORS", "fit_method", "evaluate", "run_transfer_benchmark"]
 
@@ -127,7 +127,7 @@ def run_transfer_benchmark(
     seeds=3,
     seeds_large=1,
     methods=METHODS,
-    source="carbon",
+    source=TRANSFER_SOURCE,
     output="benchmarks/results",
     name="transfer",
     data_home=None,
@@ -147,7 +147,7 @@ def run_transfer_benchmark(
     seeds_large : int
         Splits for training sets above 1000 points (they cost most).
     methods : sequence of str
-    source : str, path-like or CrossSectionRegressor, default "carbon"
+    source : str, path-like or CrossSectionRegressor, default ``TRANSFER_SOURCE``
     output : path-like
     name : str
         Stem of the result files.

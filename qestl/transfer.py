@@ -13,14 +13,24 @@ from qestl.regressor import (
 __all__ = ["PretrainedModel", "TransferRegressor", "resolve_freeze"]
 
 
+#: Default source of TransferRegressor and ScaledRegressor: the carbon model
+#: shipped until 2026-12-01. The carbon fit shipped since ("carbon") is better
+#: on carbon, but beyond the carbon data its outputs run into the top of the
+#: sigmoid (up to 1000x the 27Al data above 5 GeV) and fine-tuning from it is
+#: worse (56Fe from 10 % of its points: test chi2/N 319 against 24; measured,
+#: docs/transfer.md).
+TRANSFER_SOURCE = "carbon-2026-11-30"
+
+
 class PretrainedModel(ModelSnapshot):
     """A read-only snapshot of a fitted ensemble: its saved config and tensors.
 
     This is what :class:`TransferRegressor` and
     :class:`~qestl.baselines.ScaledRegressor` hold as their ``source``
     parameter; see :class:`qestl.persistence.ModelSnapshot` for why clones
-    keep the weights. :meth:`resolve` accepts ``"carbon"`` (the shipped carbon
-    model), a saved-model directory or a fitted :class:`CrossSectionRegressor`.
+    keep the weights. :meth:`resolve` accepts the name of a shipped model
+    (``"carbon-2026-11-30"``, the default transfer source, or ``"carbon"``),
+    a saved-model directory or a fitted :class:`CrossSectionRegressor`.
 
     Parameters
     ----------
@@ -32,7 +42,7 @@ class PretrainedModel(ModelSnapshot):
         A label for ``repr``.
     """
 
-    shipped = "carbon"
+    shipped = TRANSFER_SOURCE
 
     @classmethod
     def estimator_class(cls):
@@ -138,7 +148,7 @@ class TransferRegressor(CrossSectionRegressor):
     --------
     >>> from qestl.datasets import cut_low_excitation, load_qes  # doctest: +SKIP
     >>> oxygen = cut_low_excitation(load_qes("16O"))  # doctest: +SKIP
-    >>> model = TransferRegressor.from_pretrained("carbon", target_A=16, freeze="shallow")
+    >>> model = TransferRegressor.from_pretrained(target_A=16, freeze="shallow")
     ... # doctest: +SKIP
     >>> model.fit(oxygen[["E", "theta", "omega"]], oxygen["xsec"],
     ...           sigma=oxygen["error"], dataset=oxygen["dataset"])  # doctest: +SKIP
@@ -192,12 +202,13 @@ class TransferRegressor(CrossSectionRegressor):
         self.callbacks = callbacks
 
     @classmethod
-    def from_pretrained(cls, source="carbon", target_A=None, freeze=0, **params):
+    def from_pretrained(cls, source=TRANSFER_SOURCE, target_A=None, freeze=0, **params):
         """A TransferRegressor starting from ``source``.
 
         Parameters
         ----------
-        source : str, path-like, CrossSectionRegressor or PretrainedModel, default "carbon"
+        source : str, path-like, CrossSectionRegressor or PretrainedModel
+            Default ``TRANSFER_SOURCE``, the carbon model of 2026-11-30.
         target_A : int, optional
         freeze : int or {"full", "shallow"}, default 0
         **params

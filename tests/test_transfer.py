@@ -10,7 +10,7 @@ from skorch.callbacks import Callback
 
 from qestl import CrossSectionRegressor, ScaledRegressor, TransferRegressor
 from qestl.metrics import chi2_scorer
-from qestl.transfer import PretrainedModel, resolve_freeze
+from qestl.transfer import TRANSFER_SOURCE, PretrainedModel, resolve_freeze
 
 SOURCE = dict(
     n_estimators=3,
@@ -171,3 +171,12 @@ def test_parallel_workers_pickle_and_share_the_cores(source, data, routing):
     )
     threads = [est.history_[0]["torch_threads"] for est in result["estimator"]]
     assert all(t * 2 <= max(torch.get_num_threads(), 2) for t in threads), threads
+
+
+def test_default_source_is_the_shipped_transfer_source_not_the_carbon_fit():
+    tuned = TransferRegressor.from_pretrained(target_A=16)
+    assert tuned.source.name == TRANSFER_SOURCE == "carbon-2026-11-30"
+    assert tuned.hidden_layers == (64,) * 10
+    assert ScaledRegressor().source == TRANSFER_SOURCE
+    # the carbon fit is the other shipped carbon model
+    assert PretrainedModel.resolve("carbon").params["hidden_layers"] == [128] * 4
