@@ -13,6 +13,15 @@ def machine_label():
     return f"{platform.machine()}, {threads} torch thread(s), torch {torch.__version__}"
 
 
+def write_result(path, result, markdown):
+    """Write ``result`` to ``path`` (JSON) and ``markdown(result)`` beside it (.md); return that."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    text = markdown(result)
+    path.with_suffix(".md").write_text(text)
+    return text
+
+
 def write_rows(path, rows, markdown):
     """Write ``{"rows": rows}`` to ``path`` (JSON) and ``markdown(rows)`` beside it (.md)."""
     path.parent.mkdir(parents=True, exist_ok=True)

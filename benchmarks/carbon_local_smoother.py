@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from _rows import machine_label
+from _rows import machine_label, write_result
 from scipy.interpolate import make_smoothing_spline
 from sklearn.model_selection import KFold
 
@@ -140,10 +140,7 @@ def main():
         result["rows"].append(row)
         print(json.dumps(row))
     result["shipped_model"] = shipped_model(*splits["split seed 2024"])
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "carbon_local_smoother.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "carbon_local_smoother.md").write_text(markdown(result))
-    print(markdown(result))
+    print(write_result(RESULTS / "carbon_local_smoother.json", result, markdown))
 
 
 def markdown(result):

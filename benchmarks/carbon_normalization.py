@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
-from _rows import machine_label
+from _rows import machine_label, write_result
 from skorch.callbacks import Callback
 from train_carbon import COLS, figures
 
@@ -165,10 +165,7 @@ def main():
     for start in args.starts:
         result["rows"].append(run(start, args.members, args.seed))
         print(json.dumps({k: v for k, v in result["rows"][-1].items() if k != "trace"}))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "carbon_normalization.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "carbon_normalization.md").write_text(markdown(result))
-    print(markdown(result))
+    print(write_result(RESULTS / "carbon_normalization.json", result, markdown))
 
 
 if __name__ == "__main__":

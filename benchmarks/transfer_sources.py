@@ -14,12 +14,11 @@ benchmarks/results/transfer_sources.{json,md}.
     QESTL_DATA=../shared/data/qes python benchmarks/transfer_sources.py
 """
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from _rows import machine_label
+from _rows import machine_label, write_result
 
 from qestl import CrossSectionRegressor, TransferRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
@@ -123,10 +122,7 @@ def main():
             source: [fine_tuned(source, *run) for run in FINE_TUNING] for source in SOURCES
         },
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "transfer_sources.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "transfer_sources.md").write_text(markdown(result))
-    print(markdown(result))
+    print(write_result(RESULTS / "transfer_sources.json", result, markdown))
 
 
 if __name__ == "__main__":
