@@ -89,6 +89,7 @@ def main():
     tests = np.array([r["test"] for r in rows])
     squared = held_out**2
     energy_bins = pd.cut(data["E"], [0.0, 1.0, 2.0, np.inf], labels=["< 1", "1-2", ">= 2"])
+    defaults = CrossSectionRegressor()
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_label(),
@@ -97,8 +98,8 @@ def main():
             "folds": args.folds,
             "seed": args.seed,
             "recipe": "CrossSectionRegressor defaults",
-            "hidden_layers": list(CrossSectionRegressor().hidden_layers),
-            "batch_size": CrossSectionRegressor().batch_size,
+            "hidden_layers": list(defaults.hidden_layers),
+            "batch_size": defaults.batch_size,
         },
         "n_points": len(data),
         "folds": rows,

@@ -113,10 +113,6 @@ class CrossSectionModule(nn.Module):
         return torch.exp(nn.functional.logsigmoid(logits) + log_scale)
 
 
-#: N_mk stay within 1 +- MAX_NORM_PULLS delta_k (see qestl.nn.profiled_normalization).
-MAX_NORM_PULLS = 5.0
-
-
 class _EnsembleNet(NeuralNet):
     """skorch net whose loss is the per-member chi2 with normalizations."""
 
@@ -151,7 +147,7 @@ class _EnsembleNet(NeuralNet):
         module = self.module_
         if self._profiling:
             a, b = module.norm_sums
-            module.norm.copy_(profiled_normalization(a, b, module.norm_uncertainty, MAX_NORM_PULLS))
+            module.norm.copy_(profiled_normalization(a, b, module.norm_uncertainty))
         super().on_epoch_end(net, **kwargs)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -737,8 +733,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         """N_mk at the chi2 minimum of each member's final network, on its own replica.
 
         Per dataset only, without the overall-scale step of training (the
-        network can no longer absorb it), within the training's bounds
-        1 +- MAX_NORM_PULLS delta_k. After training with N = 1 this gives
+        network can no longer absorb it), within the same bounds as in
+        training (:func:`qestl.nn.profiled_normalization`). After training with N = 1 this gives
         the normalizations the fit implies; after training with profiled
         N_mk it profiles them again for the kept (best) weights.
         """
@@ -757,9 +753,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
                 X_fit["weight"].T.to(device),
             )
             module.norm.copy_(
-                profiled_normalization(
-                    a, b, module.norm_uncertainty, MAX_NORM_PULLS, overall_scale=False
-                )
+                profiled_normalization(a, b, module.norm_uncertainty, overall_scale=False)
             )
         module.train(was_training)
 
