@@ -415,8 +415,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         warm-up on (0.95-1.08 from 80 % of the epochs on), and ``predict``,
         which leaves N out, missed the data by up to 18 % (chi2/N 51 with
         N = 1). With N = 1 in training the N_k profiled afterwards are
-        0.94-1.00, held-out chi2/N is the same (1.61) and chi2/N with N = 1
-        is 1.05 on the training points. For datasets that
+        0.94-1.00, held-out chi2/N is the same (1.62 against 1.61) and
+        chi2/N with N = 1 is 1.05 on the training points. For datasets that
         truly disagree in scale, profiling late (0.8) lets N absorb it.
     mass_number : int, default 12
         A of the target nucleus: the output scale S_A contains A/12, so the
