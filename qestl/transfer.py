@@ -160,6 +160,10 @@ class TransferRegressor(CrossSectionRegressor):
     # whether CrossSectionRegressor's drift of N_k (see norm_start there)
     # happens in a few hundred fine-tuning epochs is not measured yet.
     norm_start = 0.0
+    # Point-to-point replicas only, as in the measured transfer benchmarks
+    # (benchmarks/results/transfer*.md); drawing the target's normalizations
+    # too (CrossSectionRegressor's default) is not measured for fine-tuning yet.
+    resample_normalizations = False
 
     def __init__(
         self,

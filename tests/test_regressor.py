@@ -203,6 +203,48 @@ def test_bootstrap_and_dropout_modes(data):
     assert members.shape == (20, len(X)) and members.std(0).mean() > 0
 
 
+def _replicas(rng_seed=0, **params):
+    """Replica targets of 4000 members for 6 points in two datasets."""
+    reg = CrossSectionRegressor(**{"n_estimators": 4000, **params})
+    reg.datasets_ = np.array(["a", "b"])
+    y, sigma = np.full(6, 10.0), np.full(6, 0.5)
+    index = np.array([0, 0, 0, 1, 1, 1])
+    return reg._draw_replicas(y, sigma, index, np.random.default_rng(rng_seed))[0]
+
+
+def test_replicas_draw_each_datasets_normalization():
+    deltas = {"a": 0.03, "b": 0.10}
+    # bootstrap leaves the targets alone, so only the normalization moves them
+    ratio = _replicas(resampling="bootstrap", norm_uncertainty=deltas) / 10.0
+    # one factor per member and dataset, shared by the dataset's points
+    assert np.allclose(ratio[:3], ratio[0]) and np.allclose(ratio[3:], ratio[3])
+    assert not np.allclose(ratio[0], ratio[3])
+    # the factors average to 1 over the members (the ensemble mean keeps the
+    # data's scale) and spread by exactly delta in log
+    assert np.allclose(ratio[[0, 3]].mean(axis=1), 1.0, atol=1e-12)
+    assert np.allclose(np.log(ratio[[0, 3]]).std(axis=1), [0.03, 0.10], rtol=1e-9)
+    # replicas: the same point noise as without, times the dataset's factor
+    off = _replicas(norm_uncertainty=deltas, resample_normalizations=False)
+    on = _replicas(norm_uncertainty=deltas)
+    assert np.allclose(((off - 10.0) / 0.5).std(), 1.0, rtol=0.05)
+    assert np.allclose(on / off, (on / off)[[0, 0, 0, 3, 3, 3]])
+    # nothing to draw without normalizations, and not for the one dropout network
+    for params in ({"norm_uncertainty": None}, {"uncertainty": "dropout"}, {"n_estimators": 1}):
+        flat = _replicas(resampling="bootstrap", **params)
+        assert np.array_equal(flat, np.full_like(flat, 10.0))
+
+
+def test_fit_uses_the_normalization_replicas(data):
+    X, y, sigma, dataset = data
+    fits = [
+        CrossSectionRegressor(**TINY, resample_normalizations=flag, random_state=0)
+        .fit(X, y, sigma=sigma, dataset=dataset)
+        .predict(X)
+        for flag in (False, True)
+    ]
+    assert not np.allclose(fits[0], fits[1])
+
+
 def test_save_load_round_trip(fitted, data, tmp_path):
     X = data[0]
     fitted.save(tmp_path / "model")
