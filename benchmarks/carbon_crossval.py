@@ -100,6 +100,7 @@ def main():
             "recipe": "CrossSectionRegressor defaults",
             "hidden_layers": list(defaults.hidden_layers),
             "batch_size": defaults.batch_size,
+            "resample_normalizations": defaults.resample_normalizations,
         },
         "n_points": len(data),
         "folds": rows,
