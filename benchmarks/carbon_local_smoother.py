@@ -30,6 +30,7 @@ import numpy as np
 from _rows import machine_label, write_result
 from scipy.interpolate import make_smoothing_spline
 from sklearn.model_selection import KFold
+from train_carbon import band_pulls
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
@@ -80,21 +81,18 @@ def shipped_model(train, test):
     points the coverage of its band: pulls (y - N f) / sqrt(error^2 + (N std)^2).
     """
     model = CrossSectionRegressor.load("carbon", device="cpu")
-    norm = test["dataset"].map(
-        dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
-    )
+    norm_by_dataset = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
+    norm = test["dataset"].map(norm_by_dataset).to_numpy()
     mean, std = model.predict(test[["E", "theta", "omega"]], return_std=True)
-    prediction, band = mean * norm.to_numpy(), std * norm.to_numpy()
     interior = ~np.isnan(predict(train, test, None))
-    found = score(test, np.where(interior, prediction, np.nan))
-    error = test["error"].to_numpy()
-    pull = (test["xsec"].to_numpy() - prediction) / np.hypot(error, band)
+    found = score(test, np.where(interior, mean * norm, np.nan))
+    pull = band_pulls(test, mean, std, norm_by_dataset)
     found["with_band"] = {
         "n": len(test),
         "chi2_per_point": float(np.mean(pull**2)),
         "within_1_sigma": float(np.mean(np.abs(pull) < 1)),
         "within_2_sigma": float(np.mean(np.abs(pull) < 2)),
-        "median_band_over_error": float(np.median(band / error)),
+        "median_band_over_error": float(np.median(std * norm / test["error"].to_numpy())),
     }
     return found
 

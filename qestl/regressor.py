@@ -574,11 +574,12 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
 
     @property
     def _resamples_normalizations(self):
-        """Whether each member draws its own dataset normalizations."""
+        """Whether each member draws its own dataset normalizations (needs members to spread)."""
         return (
             self.resample_normalizations
             and self.norm_uncertainty is not None
             and self.uncertainty == "ensemble"
+            and self._n_trained > 1
         )
 
     @property
@@ -773,7 +774,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             weights = np.stack(
                 [np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(members)], axis=1
             ).astype(float)
-        if self._resamples_normalizations and members > 1:
+        if self._resamples_normalizations:
             replicas = replicas * self._draw_normalizations(members, rng)[index]
         return replicas, weights
 
