@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from _rows import machine_label
 from sklearn.model_selection import KFold
-from train_carbon import COLS, figures, pulls
+from train_carbon import COLS, band_pulls, figures, pulls
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes
@@ -58,6 +58,7 @@ def main():
     deltas = dict(zip(data["dataset"], data["norm_uncertainty"], strict=False))
     folds = KFold(args.folds, shuffle=True, random_state=args.seed).split(data)
     held_out = np.full(len(data), np.nan)
+    held_out_band = np.full(len(data), np.nan)  # against data error + band
     fold_of = np.zeros(len(data), dtype=int)
     rows = []
     start = time.perf_counter()
@@ -70,10 +71,15 @@ def main():
         model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
         wall = time.perf_counter() - fit_start
         norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
-        mean = model.predict_members(test[COLS]).mean(axis=0)
+        members = model.predict_members(test[COLS])
+        mean, std = members.mean(axis=0), members.std(axis=0)
         held_out[test_idx] = pulls(test, mean, norm)
+        held_out_band[test_idx] = band_pulls(test, mean, std, norm)
         fold_of[test_idx] = k
-        found = {"train": figures(model, train, norm), "test": figures(model, test, norm)}
+        found = {
+            "train": figures(model, train, norm),
+            "test": figures(model, test, norm, members=members),
+        }
         rows.append(
             {
                 "fold": k,
@@ -106,6 +112,9 @@ def main():
         "folds": rows,
         "pooled_test": float(squared.mean()),
         "pooled_test_standard_error": float(squared.std() / np.sqrt(len(squared))),
+        # the band's calibration on every point: 1 and 68 % when it is right
+        "pooled_test_with_band": float(np.mean(held_out_band**2)),
+        "pooled_fraction_within_1_sigma_with_band": float(np.mean(held_out_band**2 <= 1.0)),
         "fold_test_median": float(np.median(tests)),
         "fold_test_range": [float(tests.min()), float(tests.max())],
         "fraction_of_folds_at_most_1.5": float(np.mean(tests <= 1.5)),
@@ -155,6 +164,11 @@ def markdown(result):
         f"{result['mean_train']:.2f}). Per fold: median {result['fold_test_median']:.2f}, "
         f"range {low:.2f}–{high:.2f}; "
         f"{100 * result['fraction_of_folds_at_most_1.5']:.0f} % of the folds at most 1.5.",
+        "",
+        "The band, tested on every held-out point with the model's spread added in quadrature "
+        f"to the data error: chi2/N {result['pooled_test_with_band']:.2f}, "
+        f"{100 * result['pooled_fraction_within_1_sigma_with_band']:.0f} % within 1 sigma "
+        "(1 and 68 % for a band that is just right).",
         "",
         "Held-out chi2/N of all folds pooled, by group:",
         "",

@@ -52,9 +52,14 @@ def band_pulls(part, mean, std, norm_by_dataset):
     return pulls(part, mean, norm_by_dataset) / np.hypot(1.0, band / part["error"].to_numpy())
 
 
-def figures(model, part, norm_by_dataset):
-    """chi2/N of ``part`` three ways, member chi2/N, and the median relative uncertainty."""
-    members = model.predict_members(part[COLS])
+def figures(model, part, norm_by_dataset, members=None):
+    """chi2/N of ``part`` three ways, member chi2/N, and the median relative uncertainty.
+
+    ``members`` (n_members, len(part)) are the members' predictions of
+    ``part`` when the caller has them already; else they are computed.
+    """
+    if members is None:
+        members = model.predict_members(part[COLS])
     mean, std = members.mean(0), members.std(0)
     fitted = part["dataset"].map(norm_by_dataset).to_numpy()
     member_chi2 = [reduced_chi2(part["xsec"], m * fitted, part["error"]) for m in members]
