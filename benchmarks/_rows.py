@@ -2,15 +2,38 @@
 
 import json
 import platform
+import time
 from datetime import datetime, timezone
 
 import torch
 
 
+def matmul_rate(members=50, width=128, repeats=20):
+    """GFLOP/s of a (members, width, width) batched matmul on the CPU, now.
+
+    The virtual machine behind these benchmarks changes speed: on 2026-12-01
+    this product ran at 210 GFLOP/s at 13:40 UTC and at 81 GFLOP/s at 17:15
+    (2 threads both times), and a 50-member carbon fit went from 15 to 40
+    minutes with it. Wall times of runs made at different hours compare only
+    next to the rate measured with them (once, so beside another job it
+    measures the share of the machine this run had).
+    """
+    a = torch.randn(members, width, width)
+    b = torch.randn(members, width, width)
+    torch.bmm(a, b)  # warm-up: first-call allocation and dispatch
+    start = time.perf_counter()
+    for _ in range(repeats):
+        torch.bmm(a, b)
+    return 2 * members * width**3 * repeats / (time.perf_counter() - start) / 1e9
+
+
 def machine_label():
-    """Architecture, torch threads and torch version, as the result rows name a machine."""
+    """Architecture, torch threads, torch version and the matmul rate, naming a machine."""
     threads = torch.get_num_threads()
-    return f"{platform.machine()}, {threads} torch thread(s), torch {torch.__version__}"
+    return (
+        f"{platform.machine()}, {threads} torch thread(s), torch {torch.__version__}, "
+        f"bmm {matmul_rate():.0f} GFLOP/s"
+    )
 
 
 def write_result(path, result, markdown):

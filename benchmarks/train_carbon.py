@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _budget import TimeBudget
+from _rows import machine_label
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
@@ -136,8 +137,7 @@ def main():
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     result = {
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}",
+        "machine": f"{platform.node()} {machine_label()}",
         "device": device_name(model.net_.device),
         "settings": {
             **{k: v for k, v in model.get_params().items() if k != "callbacks"},
