@@ -640,6 +640,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         cosine = LRScheduler(CosineAnnealingLR, T_max=max(int(self.max_epochs), 1))
         return [("lr_schedule", cosine)]
 
+    def _training_callbacks(self):
+        """The callbacks every fit adds (gradient clipping, learning-rate schedule)."""
+        return self._clipping() + self._schedule()
+
     def _make_net(self, module, callbacks, n_rows):
         batch = n_rows if self.batch_size in (-1, None) else int(self.batch_size)
         device = resolve_device(self.device)
@@ -655,10 +659,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             iterator_train=batch_loader,
             iterator_train__shuffle=batch < n_rows,
             train_split=None,
-            callbacks=list(callbacks)
-            + self._clipping()
-            + self._schedule()
-            + list(self.callbacks or []),
+            callbacks=list(callbacks) + self._training_callbacks() + list(self.callbacks or []),
             **({} if self.verbose else {"callbacks__print_log": None}),
             device=device,
             verbose=self.verbose,

@@ -80,6 +80,47 @@ def test_frozen_layers_keep_weights_and_batchnorm_statistics(source, data, freez
         assert not torch.equal(after[trained], before[trained])
 
 
+class RecordSteps(Callback):
+    """Each step's parameters and gradients as the optimizer will see them."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.params, self.grads = [], []
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        named = list(net.module_.mlp.named_parameters())
+        self.params.append({n: p.detach().clone() for n, p in named})
+        self.grads.append({n: p.grad.detach().clone() for n, p in named})
+
+
+def test_source_prior_adds_its_gradient_to_each_members_loss(source, data):
+    X, y, sigma, dataset = data
+    # two full-batch steps: the first starts on the source (prior gradient 0)
+    # and so moves both fits alike; the second adds 2 alpha (p - p_source) / n_m
+    runs = {}
+    for alpha in (0.0, 50.0):
+        record = RecordSteps()
+        model = TransferRegressor.from_pretrained(
+            source,
+            source_prior=alpha,
+            max_epochs=2,
+            batch_size=None,
+            grad_clip=None,
+            random_state=3,
+            callbacks=[("record", record)],
+        )
+        runs[alpha] = (model.fit(X, y * 1.2, sigma=sigma, dataset=dataset), record)
+    (free, free_steps), (prior, prior_steps) = runs[0.0], runs[50.0]
+    n_points = prior.net_.module_.n_total  # (members,): training points of each member
+    start = {k.removeprefix("mlp."): v for k, v in tensors(source.net_.module_).items()}
+    for name, grad in free_steps.grads[0].items():
+        assert torch.equal(prior_steps.grads[0][name], grad), name
+        moved = prior_steps.params[1][name] - start[name]
+        assert moved.abs().max() > 0, name
+        scale = (2 * 50.0 / n_points).view(-1, *[1] * (moved.dim() - 1))
+        expected = free_steps.grads[1][name] + scale * moved
+        assert prior_steps.grads[1][name].numpy() == pytest.approx(expected.numpy(), abs=1e-6)
+
+
 def test_fit_freeze_argument_overrides_parameter(source, data):
     X, y, sigma, dataset = data
     model = TransferRegressor.from_pretrained(source, freeze=0, **TUNE)
@@ -106,6 +147,8 @@ def test_bad_sources_and_member_counts(source, data):
         TransferRegressor.from_pretrained(source, n_estimators=5).fit(X, y, sigma=sigma)
     with pytest.raises(ValueError, match="target_A"):
         TransferRegressor.from_pretrained(source, target_A=0).fit(X, y, sigma=sigma)
+    with pytest.raises(ValueError, match="source_prior must be a float >= 0, got -1"):
+        TransferRegressor.from_pretrained(source, source_prior=-1).fit(X, y, sigma=sigma)
     with pytest.raises(ValueError, match="factor"):
         ScaledRegressor(source, factor=-1).fit(X)
 
