@@ -109,7 +109,7 @@ def test_source_prior_adds_its_gradient_to_each_members_loss(source, data):
             callbacks=[("record", record)],
         )
         runs[alpha] = (model.fit(X, y * 1.2, sigma=sigma, dataset=dataset), record)
-    (free, free_steps), (prior, prior_steps) = runs[0.0], runs[50.0]
+    (_, free_steps), (prior, prior_steps) = runs[0.0], runs[50.0]
     n_points = prior.net_.module_.n_total  # (members,): training points of each member
     start = {k.removeprefix("mlp."): v for k, v in tensors(source.net_.module_).items()}
     for name, grad in free_steps.grads[0].items():
