@@ -5,6 +5,7 @@ Shared by ``benchmarks/transfer.py`` and the ``qestl benchmark`` /
 """
 
 import json
+import numbers
 import platform
 import sys
 import time
@@ -37,7 +38,7 @@ PAPER_ANCHORS = {
 }
 
 
-def fit_method(method, train, target, source, random_state=None, callbacks=None):
+def fit_method(method, train, target, source, random_state=None, callbacks=None, source_prior=0.0):
     """Fit one of :data:`METHODS` on ``train`` (a load_qes frame).
 
     Parameters
@@ -53,6 +54,9 @@ def fit_method(method, train, target, source, random_state=None, callbacks=None)
     random_state : int, optional
     callbacks : list, optional
         skorch callbacks (e.g. a progress bar).
+    source_prior : float, default 0.0
+        Strength of the prior on the source weights for "full" and "shallow"
+        (:class:`~qestl.transfer.TransferRegressor`).
 
     Returns
     -------
@@ -71,6 +75,7 @@ def fit_method(method, train, target, source, random_state=None, callbacks=None)
             target_A=mass_number,
             freeze=method,
             norm_uncertainty=deltas,
+            source_prior=source_prior,
             random_state=random_state,
             callbacks=callbacks,
         )
@@ -134,6 +139,7 @@ def run_transfer_benchmark(
     progress=True,
     resume=False,
     data_source="auto",
+    source_prior=0.0,
 ):
     """Run the benchmark and write ``<name>.md``, ``<name>.json`` and figures to ``output``.
 
@@ -161,12 +167,17 @@ def run_transfer_benchmark(
         "auto": measured data when found, else pseudo-data from
         :func:`qestl.datasets.make_inclusive_electron`, announced on stderr and
         in the results; "real": measured data or FileNotFoundError.
+    source_prior : float, default 0.0
+        ``TransferRegressor(source_prior=...)`` of the fine-tuning runs; a
+        resumed benchmark keeps only the runs made with the same value.
 
     Returns
     -------
     pandas.DataFrame
         One row per (target, fraction, seed, method).
     """
+    if not (isinstance(source_prior, numbers.Real) and source_prior >= 0):
+        raise ValueError(f"source_prior must be a float >= 0, got {source_prior!r}")
     source = PretrainedModel.resolve(source)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -192,6 +203,7 @@ def run_transfer_benchmark(
         r
         for r in rows
         if r.get("data", "measured") == kind_of_name.get(r["target"], r.get("data", "measured"))
+        and r.get("source_prior", 0.0) == source_prior
     ]
     done = {(r["target"], r["train_fraction"], r["seed"], r["method"]) for r in rows}
     # All targets at the first fraction first: partial results stay useful.
@@ -224,7 +236,9 @@ def run_transfer_benchmark(
         for method in todo:
             bar.set_postfix_str(f"{target} {fraction:.0%} seed {seed} {method}")
             start, start_cpu = time.perf_counter(), time.process_time()
-            model = fit_method(method, train, target, source, random_state=seed)
+            model = fit_method(
+                method, train, target, source, random_state=seed, source_prior=source_prior
+            )
             wall = time.perf_counter() - start
             # CPU time (all threads) does not grow when other jobs share the cores.
             cpu = time.process_time() - start_cpu
@@ -237,6 +251,7 @@ def run_transfer_benchmark(
                 "n_train": len(train),
                 "n_test": len(test),
                 "data": kind[target],
+                "source_prior": source_prior,
                 "wall_s": wall,
                 "cpu_s": cpu,
                 **evaluate(model, test),
@@ -254,7 +269,15 @@ def run_transfer_benchmark(
             _figure(data, test, fitted, path)
             figures[data.attrs["target"]] = path.name
         _write(
-            pd.DataFrame(rows), figures, output, name, source, seeds, seeds_large, dropped, pseudo
+            pd.DataFrame(rows),
+            figures,
+            output,
+            name,
+            source,
+            (seeds, seeds_large),
+            dropped,
+            pseudo,
+            source_prior,
         )
     bar.close()
     return pd.DataFrame(rows)
@@ -297,7 +320,8 @@ def _load_target(target, data_home, data_source, pseudo):
     return data
 
 
-def _write(table, figures, output, name, source, seeds, seeds_large, dropped, pseudo):
+def _write(table, figures, output, name, source, seed_counts, dropped, pseudo, source_prior):
+    seeds, seeds_large = seed_counts
     summary = (
         table.groupby(["target", "train_fraction", "method"])
         .agg(
@@ -320,6 +344,7 @@ def _write(table, figures, output, name, source, seeds, seeds_large, dropped, ps
         "settings": {
             "fine-tuning": "TransferRegressor defaults: AdamW lr 5e-4 cosine, 1000 epochs, "
             "batch 256, replica per member, 10 % per-member validation",
+            "source_prior": source_prior,
             "scratch": "CrossSectionRegressor defaults with the source's architecture",
             "seeds": seeds,
             "seeds_large": seeds_large,
@@ -336,7 +361,8 @@ def _write(table, figures, output, name, source, seeds, seeds_large, dropped, ps
     lines = [
         "# Transfer of the carbon ensemble to other nuclei",
         "",
-        f"{stamp}; {result['machine']}; source {result['source']}.",
+        f"{stamp}; {result['machine']}; source {result['source']}"
+        + (f"; fine-tuning with source_prior={source_prior:g}." if source_prior else "."),
         *(
             [
                 "",

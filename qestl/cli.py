@@ -65,8 +65,9 @@ def _run_benchmark(args):
             data_home=args.data_home,
             resume=getattr(args, "resume", False),
             data_source=args.data,
+            source_prior=args.source_prior,
         )
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ValueError) as error:
         print(f"qestl: {error}", file=sys.stderr)
         return 2
     results = Path(args.output) / f"{args.name}.md"
@@ -103,6 +104,10 @@ def build_parser():
         "measured data ('real'), qestl's physics-model pseudo-data ('pseudo'), or measured "
         "when found and pseudo-data otherwise ('auto', default)"
     )
+    prior_help = (
+        "strength of the prior on the source weights in fine-tuning (TransferRegressor "
+        "source_prior; 0 = free, 100 measured for a dozen points)"
+    )
     bench = commands.add_parser(
         "benchmark",
         help="transfer benchmark: carbon -> other nuclei (scaled, fine-tuned, scratch)",
@@ -120,6 +125,7 @@ def build_parser():
     bench.add_argument(
         "--resume", action="store_true", help="keep the runs in <name>.json, fit the missing ones"
     )
+    bench.add_argument("--source-prior", type=float, default=0.0, help=prior_help)
     bench.set_defaults(run=_run_benchmark)
 
     transfer = commands.add_parser(
@@ -130,6 +136,7 @@ def build_parser():
     transfer.add_argument("--data-home", default=None, help=home_help)
     transfer.add_argument("--data", choices=data_choices, default="auto", help=data_help)
     transfer.add_argument("--output", default="qestl-output", help="folder for results")
+    transfer.add_argument("--source-prior", type=float, default=0.0, help=prior_help)
     transfer.set_defaults(run=_run_transfer)
     return parser
 

@@ -56,6 +56,9 @@ def test_benchmark_command_reports_missing_data(tmp_path, monkeypatch, capsys):
     )
     assert status == 2
     assert "QESTL_DATA" in capsys.readouterr().err
+    status = main(["--source-prior", "-1", "--data-home", str(tmp_path), "--output", str(tmp_path)])
+    assert status == 2
+    assert "source_prior must be a float >= 0, got -1" in capsys.readouterr().err
 
 
 def test_benchmark_falls_back_to_announced_pseudo_data_and_resumes(
@@ -87,5 +90,12 @@ def test_benchmark_falls_back_to_announced_pseudo_data_and_resumes(
     (tmp_path / "transfer.json").write_text(json.dumps(stored))
     redone = run_transfer_benchmark(methods=("scaled",), resume=True, **settings)
     assert len(redone) == 1 and redone.loc[0, "wall_s"] != first.loc[0, "wall_s"]
+    # nor are runs made with another prior on the source weights
+    primed = run_transfer_benchmark(methods=("scaled",), resume=True, source_prior=100, **settings)
+    assert len(primed) == 1 and primed.loc[0, "wall_s"] != redone.loc[0, "wall_s"]
+    assert list(primed["source_prior"]) == [100]
+    assert "fine-tuning with source_prior=100." in (tmp_path / "transfer.md").read_text()
+    with pytest.raises(ValueError, match="source_prior must be a float >= 0, got -1"):
+        run_transfer_benchmark(source_prior=-1, **settings)
     with pytest.raises(FileNotFoundError, match="QESTL_DATA"):
         run_transfer_benchmark(data_source="real", **settings)
