@@ -7,16 +7,17 @@ exactly and ran to 50x the data where the target has none. This compares
 ``TransferRegressor(source_prior=0)`` (free, the papers' method) with a
 Gaussian prior on the weights around the source's (L2-SP,
 ``source_prior=100``) on the benchmark's splits: 16O from 10 % (three
-splits, full and shallow fine-tuning) and 56Fe from 10 % (217 points, two
-splits, full), where the prior must not cost accuracy. Rows accumulate in
+splits, full and shallow fine-tuning), 27Al from 10 % (62 points, three
+splits, full) and 56Fe from 10 % (217 points, two splits, full), where the
+prior must not cost accuracy. Rows accumulate in
 benchmarks/results/transfer_prior.{json,md}; one target per run lets two
 runs share 2 cores:
 
     QESTL_DATA=../shared/data/qes python benchmarks/transfer_prior.py 16O --threads 1 &
     QESTL_DATA=../shared/data/qes python benchmarks/transfer_prior.py 56Fe --threads 1 &
 
-About 6 minutes (16O) and 10 minutes (56Fe) on one core of the machine of
-2026-12-01 evening.
+About 6 minutes (16O), 15 (27Al) and 10 (56Fe) on one core of the machine
+of 2026-12-01 evening.
 """
 
 import argparse
@@ -38,7 +39,11 @@ COLS = ["E", "theta", "omega"]
 FRACTION = 0.1
 STRENGTHS = [0.0, 100.0]
 #: target -> (split seeds, freeze settings); seeds as in the transfer benchmark
-PLAN = {"16O": ((0, 1, 2), ("full", "shallow")), "56Fe": ((0, 1), ("full",))}
+PLAN = {
+    "16O": ((0, 1, 2), ("full", "shallow")),
+    "27Al": ((0, 1, 2), ("full",)),
+    "56Fe": ((0, 1), ("full",)),
+}
 KEY = ("target", "seed", "freeze", "source_prior")
 
 
@@ -110,7 +115,7 @@ def markdown(rows):
     for (target, freeze, strength), values in groups.items():
         lines.append(
             f"| {target} | {freeze} | {strength:g} | {len(values)} | "
-            f"{np.median(values):.2f} | {max(values):.3g} |"
+            f"{np.median(values):.3g} | {max(values):.3g} |"
         )
     lines.append("")
     return "\n".join(lines)
