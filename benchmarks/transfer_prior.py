@@ -16,8 +16,8 @@ runs share 2 cores:
     QESTL_DATA=../shared/data/qes python benchmarks/transfer_prior.py 16O --threads 1 &
     QESTL_DATA=../shared/data/qes python benchmarks/transfer_prior.py 56Fe --threads 1 &
 
-About 6 minutes (16O), 15 (27Al) and 10 (56Fe) on one core of the machine
-of 2026-12-01 evening.
+About 6 minutes (16O) and 10 (56Fe) on one core, 5 (27Al) on two, on the
+machine of 2026-12-01 evening.
 """
 
 import argparse
