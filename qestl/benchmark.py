@@ -5,7 +5,6 @@ Shared by ``benchmarks/transfer.py`` and the ``qestl benchmark`` /
 """
 
 import json
-import numbers
 import platform
 import sys
 import time
@@ -22,7 +21,12 @@ from qestl.datasets import cut_low_excitation, load_qes, parse_target, split_dat
 from qestl.datasets.synthetic import make_inclusive_electron
 from qestl.metrics import reduced_chi2
 from qestl.regressor import CrossSectionRegressor
-from qestl.transfer import TRANSFER_SOURCE, PretrainedModel, TransferRegressor
+from qestl.transfer import (
+    TRANSFER_SOURCE,
+    PretrainedModel,
+    TransferRegressor,
+    check_source_prior,
+)
 
 __all__ = ["METHODS", "PAPER_ANCHORS", "fit_method", "evaluate", "run_transfer_benchmark"]
 
@@ -176,8 +180,7 @@ def run_transfer_benchmark(
     pandas.DataFrame
         One row per (target, fraction, seed, method).
     """
-    if not (isinstance(source_prior, numbers.Real) and source_prior >= 0):
-        raise ValueError(f"source_prior must be a float >= 0, got {source_prior!r}")
+    check_source_prior(source_prior)  # before any fit: the scaled runs come first
     source = PretrainedModel.resolve(source)
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
@@ -274,7 +277,8 @@ def run_transfer_benchmark(
             output,
             name,
             source,
-            (seeds, seeds_large),
+            seeds,
+            seeds_large,
             dropped,
             pseudo,
             source_prior,
@@ -320,8 +324,7 @@ def _load_target(target, data_home, data_source, pseudo):
     return data
 
 
-def _write(table, figures, output, name, source, seed_counts, dropped, pseudo, source_prior):
-    seeds, seeds_large = seed_counts
+def _write(table, figures, output, name, source, seeds, seeds_large, dropped, pseudo, source_prior):
     summary = (
         table.groupby(["target", "train_fraction", "method"])
         .agg(

@@ -14,7 +14,7 @@ from qestl.regressor import (
     saved_feature_set,
 )
 
-__all__ = ["PretrainedModel", "TransferRegressor", "resolve_freeze"]
+__all__ = ["PretrainedModel", "TransferRegressor", "check_source_prior", "resolve_freeze"]
 
 
 #: Default source of TransferRegressor and ScaledRegressor: the carbon model
@@ -112,6 +112,12 @@ def resolve_freeze(freeze, n_weight_layers):
             f"{n_weight_layers} weight layers, got {freeze}"
         )
     return int(freeze)
+
+
+def check_source_prior(strength):
+    """Raise ValueError unless ``strength`` (TransferRegressor's source_prior) is a float >= 0."""
+    if not (isinstance(strength, numbers.Real) and strength >= 0):
+        raise ValueError(f"source_prior must be a float >= 0, got {strength!r}")
 
 
 class _SourcePrior(Callback):
@@ -305,8 +311,7 @@ class TransferRegressor(CrossSectionRegressor):
                 f"got {self.n_estimators!r}"
             )
         resolve_freeze(self.freeze, source.n_weight_layers)
-        if not (isinstance(self.source_prior, numbers.Real) and self.source_prior >= 0):
-            raise ValueError(f"source_prior must be a float >= 0, got {self.source_prior!r}")
+        check_source_prior(self.source_prior)
         if self.target_A is not None and not (
             isinstance(self.target_A, int | np.integer) and self.target_A >= 1
         ):
