@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from qestl.nn import per_member
 from qestl.persistence import ModelSnapshot
 from qestl.regressor import (
     CrossSectionModule,
@@ -138,14 +139,12 @@ class _SourcePrior(Callback):
     def on_train_begin(self, net, **kwargs):
         module = net.module_
         self.pairs_ = [(p, p.detach().clone()) for p in module.mlp.parameters() if p.requires_grad]
-        self.n_points_ = module.n_total
+        self.scale_ = 2 * self.strength / module.n_total  # (members,): n_m of each
 
     def on_grad_computed(self, net, named_parameters, **kwargs):
         with torch.no_grad():
             for param, start in self.pairs_:
-                # every weight tensor is (members, ...): member m's own n_m
-                scale = (2 * self.strength / self.n_points_).view(-1, *[1] * (param.dim() - 1))
-                param.grad.add_(scale * (param - start))
+                param.grad.add_(per_member(self.scale_, param) * (param - start))
 
 
 class TransferRegressor(CrossSectionRegressor):

@@ -3,7 +3,7 @@
 No scikit-learn here.
 """
 
-from qestl.nn.clipping import clip_member_gradients, member_gradient_norms
+from qestl.nn.clipping import clip_member_gradients, member_gradient_norms, per_member
 from qestl.nn.ensemble import BatchedBatchNorm, BatchedLinear, CurveDropout, EnsembleMLP
 from qestl.nn.freezing import freeze_leading
 from qestl.nn.losses import (
@@ -24,5 +24,6 @@ __all__ = [
     "log_space_chi2",
     "member_gradient_norms",
     "normalization_sums",
+    "per_member",
     "profiled_normalization",
 ]

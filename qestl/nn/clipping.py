@@ -2,7 +2,12 @@
 
 import torch
 
-__all__ = ["member_gradient_norms", "clip_member_gradients"]
+__all__ = ["member_gradient_norms", "clip_member_gradients", "per_member"]
+
+
+def per_member(values, tensor):
+    """(M,) ``values`` shaped to broadcast over ``tensor``'s (M, ...) layout."""
+    return values.view(-1, *[1] * (tensor.dim() - 1))
 
 
 def member_gradient_norms(parameters):
@@ -47,5 +52,5 @@ def clip_member_gradients(parameters, max_norm):
     norms = member_gradient_norms(parameters)
     factor = torch.clamp(max_norm / (norms + 1e-12), max=1.0)
     for p in parameters:
-        p.grad.mul_(factor.view(-1, *[1] * (p.dim() - 1)))
+        p.grad.mul_(per_member(factor, p))
     return norms
