@@ -77,6 +77,14 @@ def run(target, seed, freeze, strength):
     }
 
 
+def _band(row):
+    """'chi2/N | within 1 sigma' of the band test, or dashes for rows measured before it."""
+    if "chi2_per_point_with_band" not in row:
+        return "— | —"
+    within = 100 * row["fraction_within_1_sigma_with_band"]
+    return f"{row['chi2_per_point_with_band']:.2f} | {within:.0f} %"
+
+
 def markdown(rows):
     """All rows as a Markdown page: each run, then median and worst over the splits."""
     lines = [
@@ -86,11 +94,13 @@ def markdown(rows):
         "(1000 epochs, lr 5e-4, 50 members). Test chi2/N of the ensemble mean on the "
         "held-out 90 %, N = 1 and with each dataset's N profiled; 'worst member': the "
         "largest chi2/N of a single member. source_prior 0 is free fine-tuning, 100 the "
-        "L2-SP prior (member m minimises chi2_m + 100 sum (p - p_source)^2).",
+        "L2-SP prior (member m minimises chi2_m + 100 sum (p - p_source)^2). 'With band': "
+        "chi2/N and the fraction within 1 sigma when the ensemble spread is added in "
+        "quadrature to the point errors (N = 1; rows before 2026-12-01 20:00 lack them).",
         "",
         "| target | freeze | source_prior | split | n train | chi2/N | profiled | worst member "
-        "| rel. unc. | wall | date | machine |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| rel. unc. | with band | within 1 sigma | wall | date | machine |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     ordered = sorted(rows, key=lambda r: [r[k] for k in KEY])
     for r in ordered:
@@ -98,7 +108,8 @@ def markdown(rows):
             f"| {r['target']} | {r['freeze']} | {r['source_prior']:g} | {r['seed']} | "
             f"{r['n_train']} | {r['chi2_per_point']:.2f} | {r['chi2_per_point_profiled']:.2f} | "
             f"{r['worst_member_chi2_per_point']:.3g} | "
-            f"{100 * r['median_relative_uncertainty']:.1f} % | {r['wall_s']:.0f} s | "
+            f"{100 * r['median_relative_uncertainty']:.1f} % | {_band(r)} | "
+            f"{r['wall_s']:.0f} s | "
             f"{r['date'][:10]} | {r['machine']} |"
         )
     lines += [

@@ -105,11 +105,17 @@ def fit_method(method, train, target, source, random_state=None, callbacks=None,
 def evaluate(model, test):
     """Test chi2/N with point-to-point errors (N_k = 1) and with N_k profiled (+ penalty).
 
+    Also tests the band: the chi2/N and the fraction of points within 1 sigma
+    with the ensemble spread added in quadrature to each point's error (N_k = 1);
+    a band that is just right gives about 1 and 68 % (less where the data's
+    normalizations spread the points beyond their point-to-point errors).
+
     Returns
     -------
     dict
     """
     mean, std = model.predict(test[COLUMNS], return_std=True)
+    band_pulls = (test["xsec"].to_numpy() - mean) / np.hypot(test["error"].to_numpy(), std)
     return {
         "chi2_per_point": reduced_chi2(test["xsec"], mean, test["error"]),
         "chi2_per_point_profiled": reduced_chi2(
@@ -120,6 +126,8 @@ def evaluate(model, test):
             norm_uncertainty=test["norm_uncertainty"],
         ),
         "median_relative_uncertainty": float(np.median(std / np.abs(mean))),
+        "chi2_per_point_with_band": float(np.mean(band_pulls**2)),
+        "fraction_within_1_sigma_with_band": float(np.mean(np.abs(band_pulls) <= 1.0)),
     }
 
 

@@ -1,10 +1,11 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from qestl import CrossSectionRegressor
-from qestl.benchmark import run_transfer_benchmark
+from qestl.benchmark import evaluate, run_transfer_benchmark
 from qestl.cli import main
 from qestl.datasets import cut_low_excitation, load_qes, split_data
 from qestl.metrics import reduced_chi2
@@ -99,3 +100,31 @@ def test_benchmark_falls_back_to_announced_pseudo_data_and_resumes(
         run_transfer_benchmark(source_prior=-1, **settings)
     with pytest.raises(FileNotFoundError, match="QESTL_DATA"):
         run_transfer_benchmark(data_source="real", **settings)
+
+
+class _FixedModel:
+    """A model whose mean and band are given: evaluate's arithmetic by hand."""
+
+    def predict(self, X, return_std=False):
+        mean = np.array([10.0, 10.0, 10.0, 10.0])
+        std = np.array([3.0, 0.0, 4.0, 0.0])
+        return (mean, std) if return_std else mean
+
+
+def test_evaluate_band_calibration_by_hand():
+    test = pd.DataFrame(
+        {
+            "E": [1.0] * 4,
+            "theta": [30.0] * 4,
+            "omega": [0.1, 0.2, 0.3, 0.4],
+            "xsec": [14.0, 12.0, 10.0, 7.0],
+            "error": [4.0, 1.0, 3.0, 2.0],
+            "dataset": ["a"] * 4,
+            "norm_uncertainty": [0.05] * 4,
+        }
+    )
+    found = evaluate(_FixedModel(), test)
+    # pulls with the band: 4/5, 2/1, 0/5, -3/2
+    assert found["chi2_per_point_with_band"] == pytest.approx((0.64 + 4 + 0 + 2.25) / 4)
+    assert found["fraction_within_1_sigma_with_band"] == pytest.approx(0.5)
+    assert found["chi2_per_point"] == pytest.approx((1 + 4 + 0 + 2.25) / 4)
