@@ -16,6 +16,7 @@ from qestl import kinematics
 from qestl.allocator import retain_freed_memory
 from qestl.batching import batch_loader
 from qestl.datasets.normalization import DEFAULT_NORM_UNCERTAINTY
+from qestl.domain import training_domain, warn_outside_domain
 from qestl.features import KinematicFeatures
 from qestl.nn import (
     EnsembleMLP,
@@ -479,6 +480,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         Fitted N_mk.
     best_epoch_ : ndarray of shape (n_members,)
         Epoch kept for each member.
+    domain_ : dict or None
+        ``{"E": [min, max], "theta": [min, max]}`` [GeV, deg] of the training
+        data; :meth:`predict` warns (:class:`qestl.domain.ExtrapolationWarning`)
+        beyond it. None for models saved before it was recorded.
 
     Examples
     --------
@@ -602,6 +607,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             torch.as_tensor(log_scale, dtype=torch.float32),
         )
 
+    def _fit_domain(self, kin):
+        """The (E, theta) range the fitted model can be trusted in (:mod:`qestl.domain`)."""
+        return training_domain(kin)
+
     def _fit_features(self, kin):
         """Input standardisation, fitted on the training kinematics."""
         return make_features(self.features).fit(kin)
@@ -702,6 +711,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             np.zeros(len(y)) if dataset is None else dataset.astype(str), return_inverse=True
         )
         self.datasets_ = labels.astype(str)
+        self.domain_ = self._fit_domain(kin)
         self.features_ = self._fit_features(kin)
         features, log_scale = self._inputs(kin)
         n, members = len(y), self._n_trained
@@ -848,9 +858,17 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         -------
         ndarray of shape (n_estimators, n)
             [nb/(sr GeV)].
+
+        Warns
+        -----
+        qestl.domain.ExtrapolationWarning
+            When points lie beyond the beam energies or angles of the
+            training data (``domain_``): the band does not cover that error.
         """
         check_is_fitted(self, "net_")
-        features, log_scale = self._inputs(X)
+        kin = check_kinematics(X)
+        warn_outside_domain(kin, self.domain_, stacklevel=4)
+        features, log_scale = self._inputs(kin)
         module = self.net_.module_
         device = next(module.parameters()).device
         features, log_scale = features.to(device), log_scale.to(device)
@@ -932,6 +950,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             "feature_mean": self.features_.scaler_.mean_.tolist(),
             "feature_scale": self.features_.scaler_.scale_.tolist(),
             "best_epoch": np.asarray(self.best_epoch_).tolist(),
+            "domain": self.domain_,
         }
 
     @classmethod
@@ -965,5 +984,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         model.net_ = model._make_net(module, [], 1).initialize()
         model.net_.module_.load_state_dict(state)
         model.best_epoch_ = np.asarray(config["best_epoch"])
+        # Models saved before the domain was recorded have none: no warning.
+        model.domain_ = config.get("domain")
         model.n_features_in_ = 3
         return model

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from qestl.domain import merge_domains, training_domain
 from qestl.nn import per_member
 from qestl.persistence import ModelSnapshot
 from qestl.regressor import (
@@ -335,6 +336,10 @@ class TransferRegressor(CrossSectionRegressor):
         requested = self.freeze if freeze is None else freeze
         self.n_frozen_ = resolve_freeze(requested, self._source.n_weight_layers)
         return super().fit(X, y, sigma=sigma, dataset=dataset)
+
+    def _fit_domain(self, kin):
+        # The fine-tuned members still carry what the source learned over its range.
+        return merge_domains(training_domain(kin), self._source.config.get("domain"))
 
     def _fit_features(self, kin):
         return features_from_config(self._source.config)

@@ -12,6 +12,7 @@ from skorch.callbacks import EarlyStopping
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, split_data
+from qestl.domain import ExtrapolationWarning, merge_domains
 from qestl.kinematics import mott_like_scale
 from qestl.metrics import chi2_scorer, reduced_chi2
 from qestl.nn import chi2_with_normalization
@@ -252,6 +253,42 @@ def test_save_load_round_trip(fitted, data, tmp_path):
     loaded = CrossSectionRegressor.load(tmp_path / "model", device="cpu")
     assert np.array_equal(loaded.predict_members(X), fitted.predict_members(X))
     assert loaded.get_params()["hidden_layers"] == (8, 8)
+
+
+def test_predict_warns_beyond_the_training_energies_and_angles(fitted, data):
+    # toy data: E in {0.5, 1, 1.5} GeV, theta in {30, 45, 60} deg
+    assert fitted.domain_ == {"E": [0.5, 1.5], "theta": [30.0, 60.0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtrapolationWarning)
+        fitted.predict(data[0])  # the training kinematics themselves: silent
+        fitted.predict([[1.2, 50.0, 0.2]])  # between the measured ones: silent
+    far = [[1.0, 45.0, 0.2], [3.0, 45.0, 0.5], [0.4, 70.0, 0.1]]
+    with pytest.warns(ExtrapolationWarning) as caught:
+        fitted.predict(far, return_std=True)
+    message = str(caught[0].message)
+    assert message.startswith("2 of 3 points lie outside the training data's range")
+    assert "1 with E < 0.5 GeV, 1 with E > 1.5 GeV, 1 with theta > 60 deg" in message
+    assert caught[0].filename == __file__  # points at the caller of predict
+
+
+def test_saved_domain_round_trips_and_old_models_have_none(fitted, tmp_path):
+    path = fitted.save(tmp_path / "model")
+    assert CrossSectionRegressor.load(path).domain_ == fitted.domain_
+    config = json.loads((path / "config.json").read_text())
+    del config["domain"]
+    (path / "config.json").write_text(json.dumps(config))
+    old = CrossSectionRegressor.load(path)
+    assert old.domain_ is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtrapolationWarning)
+        old.predict([[3.0, 45.0, 0.5]])
+
+
+def test_merge_domains_by_hand():
+    a = {"E": [0.5, 1.5], "theta": [30.0, 60.0]}
+    b = {"E": [1.0, 7.0], "theta": [10.0, 40.0]}
+    assert merge_domains(a, None, b) == {"E": [0.5, 7.0], "theta": [10.0, 60.0]}
+    assert merge_domains(None) is None
 
 
 class _Payload:

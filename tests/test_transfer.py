@@ -167,6 +167,16 @@ def test_saved_transfer_loads_as_regressor_and_as_source(source, data, tmp_path)
     assert isinstance(again.source, PretrainedModel) and "A=27" in repr(again.source)
 
 
+def test_transfer_domain_is_the_source_and_target_ranges(source, data):
+    X, y, sigma, _ = data
+    target = X[X["E"] > 0.9].assign(theta=X["theta"] + 50.0)  # theta 80-110, E 1-1.5
+    keep = (X["E"] > 0.9).to_numpy()
+    model = TransferRegressor.from_pretrained(source, n_estimators=1, max_epochs=0)
+    model.fit(target, y[keep], sigma=sigma[keep])
+    assert source.domain_ == {"E": [0.5, 1.5], "theta": [30.0, 60.0]}
+    assert model.domain_ == {"E": [0.5, 1.5], "theta": [30.0, 110.0]}
+
+
 @pytest.fixture()
 def routing():
     with sklearn.config_context(enable_metadata_routing=True):
