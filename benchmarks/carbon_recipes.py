@@ -96,8 +96,8 @@ def run(name, members, seed=2024, exclude=()):
     )
     start = time.perf_counter()
     model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
-    label = name + "".join(f" without {citation}" for citation in exclude)
-    row = {"recipe": label, "params": RECIPES[name], "members": members, "seed": seed}
+    recipe = name + "".join(f" without {citation}" for citation in exclude)
+    row = {"recipe": recipe, "params": RECIPES[name], "members": members, "seed": seed}
     row["wall_s"] = time.perf_counter() - start
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     for label, part in (("train", train), ("test", test)):

@@ -107,8 +107,9 @@ def evaluate(model, test):
 
     Also tests the band: the chi2/N and the fraction of points within 1 sigma
     with the ensemble spread added in quadrature to each point's error (N_k = 1);
-    a band that is just right gives about 1 and 68 % (less where the data's
-    normalizations spread the points beyond their point-to-point errors).
+    a band that is just right gives about 1 and 68 % (a larger chi2/N and fewer
+    points within 1 sigma where the datasets' normalizations move the points
+    beyond their point-to-point errors).
 
     Returns
     -------

@@ -18,7 +18,13 @@ import warnings
 
 import numpy as np
 
-__all__ = ["ExtrapolationWarning", "training_domain", "merge_domains", "warn_outside_domain"]
+__all__ = [
+    "ExtrapolationWarning",
+    "check_domain",
+    "training_domain",
+    "merge_domains",
+    "warn_outside_domain",
+]
 
 #: Columns of the domain: name -> column of the (E, theta, omega) kinematics, unit.
 _AXES = {"E": (0, "GeV"), "theta": (1, "deg")}
@@ -46,6 +52,43 @@ def training_domain(kinematics):
         name: [float(kinematics[:, column].min()), float(kinematics[:, column].max())]
         for name, (column, _) in _AXES.items()
     }
+
+
+def check_domain(domain, where="domain"):
+    """Validate a domain read from a file: None, or ``{"E": [lo, hi], "theta": [lo, hi]}``.
+
+    Parameters
+    ----------
+    domain : object
+    where : str
+        Names the source in the error message.
+
+    Returns
+    -------
+    dict or None
+        The domain with float bounds.
+
+    Raises
+    ------
+    ValueError
+        When it is not None nor such a box with finite bounds, low <= high.
+    """
+    if domain is None:
+        return None
+    expected = "{'E': [low, high], 'theta': [low, high]}"
+    if not isinstance(domain, dict) or set(domain) != set(_AXES):
+        raise ValueError(f"{where} must be {expected}, got {domain!r}")
+    checked = {}
+    for name in _AXES:
+        bounds = domain[name]
+        try:
+            low, high = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}[{name!r}] must be [low, high], got {bounds!r}") from None
+        if not (np.isfinite([low, high]).all() and low <= high):
+            raise ValueError(f"{where}[{name!r}] must be finite with low <= high, got {bounds!r}")
+        checked[name] = [low, high]
+    return checked
 
 
 def merge_domains(*domains):

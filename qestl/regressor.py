@@ -16,7 +16,7 @@ from qestl import kinematics
 from qestl.allocator import retain_freed_memory
 from qestl.batching import batch_loader
 from qestl.datasets.normalization import DEFAULT_NORM_UNCERTAINTY
-from qestl.domain import training_domain, warn_outside_domain
+from qestl.domain import check_domain, training_domain, warn_outside_domain
 from qestl.features import KinematicFeatures
 from qestl.nn import (
     EnsembleMLP,
@@ -985,6 +985,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         model.net_.module_.load_state_dict(state)
         model.best_epoch_ = np.asarray(config["best_epoch"])
         # Models saved before the domain was recorded have none: no warning.
-        model.domain_ = config.get("domain")
+        model.domain_ = check_domain(config.get("domain"), "config.json: domain")
         model.n_features_in_ = 3
         return model

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from qestl.domain import merge_domains, training_domain
+from qestl.domain import check_domain, merge_domains, training_domain
 from qestl.nn import per_member
 from qestl.persistence import ModelSnapshot
 from qestl.regressor import (
@@ -339,7 +339,8 @@ class TransferRegressor(CrossSectionRegressor):
 
     def _fit_domain(self, kin):
         # The fine-tuned members still carry what the source learned over its range.
-        return merge_domains(training_domain(kin), self._source.config.get("domain"))
+        source = check_domain(self._source.config.get("domain"), "the source's domain")
+        return merge_domains(training_domain(kin), source)
 
     def _fit_features(self, kin):
         return features_from_config(self._source.config)

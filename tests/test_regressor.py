@@ -284,6 +284,24 @@ def test_saved_domain_round_trips_and_old_models_have_none(fitted, tmp_path):
         old.predict([[3.0, 45.0, 0.5]])
 
 
+@pytest.mark.parametrize(
+    "domain, message",
+    [
+        ([0.1, 5.0], "must be"),
+        ({"E": [0.1, 5.0]}, "must be"),
+        ({"E": [5.0, 0.1], "theta": [10, 20]}, r"domain\['E'\] must be finite with low <= high"),
+        ({"E": [0.1, 5.0], "theta": "wide"}, r"domain\['theta'\] must be \[low, high\]"),
+    ],
+)
+def test_load_rejects_a_malformed_domain(fitted, tmp_path, domain, message):
+    path = fitted.save(tmp_path / "model")
+    config = json.loads((path / "config.json").read_text())
+    config["domain"] = domain
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=message):
+        CrossSectionRegressor.load(path)
+
+
 def test_merge_domains_by_hand():
     a = {"E": [0.5, 1.5], "theta": [30.0, 60.0]}
     b = {"E": [1.0, 7.0], "theta": [10.0, 40.0]}
