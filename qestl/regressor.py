@@ -57,6 +57,37 @@ FEATURE_SETS = {"paper": {}, "peaks": {"peaks": True}, "scaling": {"scaling": Tr
 """Input feature sets: name -> options of :class:`qestl.features.KinematicFeatures`."""
 
 
+def select_members(member_chi2, cut):
+    """The members that pass a post-fit cut on their chi2/N (NNPDF's replica veto).
+
+    A member passes when its chi2/N is at most ``cut`` standard deviations
+    (ddof = 0) above the mean over the members passing; the mean and the
+    deviation are recomputed without the members that fail until none more
+    do. Members with a non-finite chi2/N never pass.
+
+    Parameters
+    ----------
+    member_chi2 : array_like of shape (n_members,)
+    cut : float or None
+        None keeps every member.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_members,)
+        Never all False: without a finite chi2/N there is nothing to choose by, and all pass.
+    """
+    member_chi2 = np.asarray(member_chi2, dtype=float)
+    finite = np.isfinite(member_chi2)
+    if cut is None or not finite.any():
+        return np.ones(len(member_chi2), dtype=bool)
+    kept = finite
+    while True:
+        passing = kept & (member_chi2 <= member_chi2[kept].mean() + cut * member_chi2[kept].std())
+        if passing.sum() == kept.sum():
+            return kept
+        kept = passing
+
+
 def make_features(name):
     """The unfitted KinematicFeatures of a named feature set (see ``FEATURE_SETS``)."""
     if name not in FEATURE_SETS:
@@ -455,6 +486,17 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         epochs) it brought the median member chi2/N from 14.6 to 2.9 and
         the ensemble's test chi2/N from 5.6 to 2.6 (measured). ``None``
         turns it off.
+    member_cut : float or None, default 4.0
+        Post-fit selection of members, as NNPDF's ``postfit`` vetoes
+        replicas: a member whose chi2/N on all training points (with the
+        data's errors and its own N_k) lies more than ``member_cut`` standard
+        deviations above the mean of the members kept is dropped from
+        ``predict`` and ``normalizations_``, repeated until none is. One
+        member that ran away from its replica would otherwise carry the
+        mean: fine-tuned to 27Al from 62 points, one member of 50 at chi2/N
+        5e7 took the test chi2/N to 3e4, 79 without it (docs/transfer.md).
+        A member can lie at most sqrt(n - 1) deviations above the mean of n,
+        so ensembles under 18 members keep all at 4. ``None`` keeps all.
     device : str, default "auto"
         "auto" uses CUDA when available.
     random_state : int or None
@@ -480,6 +522,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         Fitted N_mk.
     best_epoch_ : ndarray of shape (n_members,)
         Epoch kept for each member.
+    member_chi2_ : ndarray of shape (n_members,)
+        Each trained member's chi2/N on all training points (``member_cut``).
+    members_kept_ : ndarray of bool, shape (n_members,)
+        The members that ``predict`` averages.
     domain_ : dict or None
         ``{"E": [min, max], "theta": [min, max]}`` [GeV, deg] of the training
         data; :meth:`predict` warns (:class:`qestl.domain.ExtrapolationWarning`)
@@ -520,6 +566,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         dropout=0.1,
         validation_fraction=0.1,
         grad_clip=2.0,
+        member_cut=4.0,
         device="auto",
         random_state=None,
         verbose=0,
@@ -545,6 +592,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         self.dropout = dropout
         self.validation_fraction = validation_fraction
         self.grad_clip = grad_clip
+        self.member_cut = member_cut
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -567,6 +615,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             )
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be a positive float or None, got {self.grad_clip!r}")
+        if self.member_cut is not None and not self.member_cut > 0:
+            raise ValueError(
+                f"member_cut must be a positive float or None, got {self.member_cut!r}"
+            )
         members = self._ensemble_size
         if not (isinstance(members, int | np.integer) and members >= 1):
             raise ValueError(f"n_estimators must be a positive int, got {members!r}")
@@ -758,8 +810,19 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             if valid is not None
             else np.full(members, len(self.net_.history))
         )
+        if self.uncertainty == "ensemble":
+            self.member_chi2_ = self._member_chi2(kin, y, sigma, index)
+        else:  # one network: nothing to select (and no dropout draws spent here)
+            self.member_chi2_ = np.full(1, np.nan)
+        self.members_kept_ = select_members(self.member_chi2_, self.member_cut)
         self.n_features_in_ = 3
         return self
+
+    def _member_chi2(self, kin, y, sigma, index):
+        """chi2/N of every trained member on the given points, with its own N_mk."""
+        members = self._predict_every_member(kin)
+        norm = self.net_.module_.norm.detach().cpu().numpy()[:, index]
+        return np.mean(((norm * members - y) / sigma) ** 2, axis=1)
 
     def _draw_replicas(self, y, sigma, index, rng):
         """Each member's training data: its replica targets and point weights.
@@ -841,9 +904,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
 
     @property
     def normalizations_(self):
-        """Fitted normalizations N_mk, shape (n_members, n_datasets)."""
+        """Fitted normalizations N_mk of the members kept, shape (n_kept, n_datasets)."""
         check_is_fitted(self, "net_")
-        return self.net_.module_.norm.detach().cpu().numpy()[:, : len(self.datasets_)]
+        norm = self.net_.module_.norm.detach().cpu().numpy()[:, : len(self.datasets_)]
+        return norm[self.members_kept_] if self.uncertainty == "ensemble" else norm
 
     # -- prediction ------------------------------------------------------
     def predict_members(self, X):
@@ -856,8 +920,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_estimators, n)
-            [nb/(sr GeV)].
+        ndarray of shape (n_kept, n)
+            [nb/(sr GeV)]: the members kept (``members_kept_``; all
+            ``n_estimators`` unless ``member_cut`` dropped some), or the
+            ``n_estimators`` dropout passes.
 
         Warns
         -----
@@ -868,6 +934,11 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         kin = check_kinematics(X)
         warn_outside_domain(kin, self.domain_, stacklevel=4)
+        members = self._predict_every_member(kin)
+        return members[self.members_kept_] if self.uncertainty == "ensemble" else members
+
+    def _predict_every_member(self, kin):
+        """(n_trained or dropout passes, n) cross sections of validated kinematics, none dropped."""
         features, log_scale = self._inputs(kin)
         module = self.net_.module_
         device = next(module.parameters()).device
@@ -950,6 +1021,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             "feature_mean": self.features_.scaler_.mean_.tolist(),
             "feature_scale": self.features_.scaler_.scale_.tolist(),
             "best_epoch": np.asarray(self.best_epoch_).tolist(),
+            # JSON has no NaN: a member without a chi2/N is written as null.
+            "member_chi2": [float(c) if np.isfinite(c) else None for c in self.member_chi2_],
+            "members_kept": np.asarray(self.members_kept_).tolist(),
             "domain": self.domain_,
         }
 
@@ -984,6 +1058,14 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         model.net_ = model._make_net(module, [], 1).initialize()
         model.net_.module_.load_state_dict(state)
         model.best_epoch_ = np.asarray(config["best_epoch"])
+        # Models saved before the member selection keep every member.
+        trained = len(model.best_epoch_)
+        model.member_chi2_ = np.asarray(config.get("member_chi2", [None] * trained), dtype=float)
+        model.members_kept_ = np.asarray(config.get("members_kept", [True] * trained), dtype=bool)
+        if model.members_kept_.shape != (trained,) or not model.members_kept_.any():
+            raise ValueError(
+                f"config.json: members_kept must be {trained} booleans with at least one true"
+            )
         # Models saved before the domain was recorded have none: no warning.
         model.domain_ = check_domain(config.get("domain"), "config.json: domain")
         model.n_features_in_ = 3

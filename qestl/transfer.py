@@ -177,7 +177,7 @@ class TransferRegressor(CrossSectionRegressor):
     max_epochs : int, default 1000
     lr : float, default 5e-4
     lr_schedule, weight_decay, batch_size, norm_uncertainty, resampling, validation_fraction,
-    grad_clip, device, random_state, verbose, callbacks
+    grad_clip, member_cut, device, random_state, verbose, callbacks
         As in :class:`CrossSectionRegressor`.
     norm_warmup : int, default 0
         The source already has the scale of the data: no warm-up.
@@ -228,6 +228,7 @@ class TransferRegressor(CrossSectionRegressor):
         resampling="replica",
         validation_fraction=0.1,
         grad_clip=2.0,
+        member_cut=4.0,
         device="auto",
         random_state=None,
         verbose=0,
@@ -248,6 +249,7 @@ class TransferRegressor(CrossSectionRegressor):
         self.resampling = resampling
         self.validation_fraction = validation_fraction
         self.grad_clip = grad_clip
+        self.member_cut = member_cut
         self.device = device
         self.random_state = random_state
         self.verbose = verbose

@@ -17,7 +17,12 @@ from qestl.kinematics import mott_like_scale
 from qestl.metrics import chi2_scorer, reduced_chi2
 from qestl.nn import chi2_with_normalization
 from qestl.persistence import resolve_model_dir
-from qestl.regressor import _member_rows, _MemberGradientClipping, fused_adam_supported
+from qestl.regressor import (
+    _member_rows,
+    _MemberGradientClipping,
+    fused_adam_supported,
+    select_members,
+)
 
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
 
@@ -307,6 +312,55 @@ def test_merge_domains_by_hand():
     b = {"E": [1.0, 7.0], "theta": [10.0, 40.0]}
     assert merge_domains(a, None, b) == {"E": [0.5, 7.0], "theta": [10.0, 60.0]}
     assert merge_domains(None) is None
+
+
+def test_select_members_by_hand():
+    healthy = np.r_[np.full(10, 2.0), np.full(10, 4.0)]  # mean 3, std 1
+    assert select_members(healthy, 4.0).all()
+    runaway = np.r_[healthy, 1e7]
+    assert select_members(runaway, 4.0).tolist() == [True] * 20 + [False]
+    # after the runaway goes, 20 lies 4.32 deviations above the 21 left (mean 3.81, std 3.75)
+    cascade = np.r_[healthy, 20.0, 1e7]
+    assert select_members(cascade, 4.0).tolist() == [True] * 20 + [False, False]
+    assert select_members(cascade, None).all()
+    broken = np.r_[healthy, np.nan, np.inf]
+    assert select_members(broken, 4.0).tolist() == [True] * 20 + [False, False]
+    assert select_members([np.nan, np.nan], 4.0).all()
+
+
+def test_member_cut_drops_members_from_predict_and_normalizations(data, tmp_path):
+    X, y, sigma, dataset = data
+    # a cut of 1e-9 deviations keeps only the members at the smallest chi2/N
+    model = CrossSectionRegressor(**TINY, member_cut=1e-9, random_state=0)
+    model.fit(X, y, sigma=sigma, dataset=dataset)
+    norm = model.net_.module_.norm.numpy()
+    every = model._predict_every_member(np.asarray(X))
+    norm = norm[:, model.datasets_.searchsorted(dataset)]
+    by_hand = np.mean(((norm * every - y) / sigma) ** 2, axis=1)
+    assert model.member_chi2_ == pytest.approx(by_hand, rel=1e-5)
+    assert model.members_kept_.tolist() == (by_hand == by_hand.min()).tolist()
+    assert model.predict_members(X) == pytest.approx(every[model.members_kept_])
+    assert model.predict(X) == pytest.approx(every[model.members_kept_].mean(0))
+    assert model.normalizations_.shape == (model.members_kept_.sum(), 2)
+    loaded = CrossSectionRegressor.load(model.save(tmp_path / "model"))
+    assert loaded.members_kept_.tolist() == model.members_kept_.tolist()
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    with pytest.raises(ValueError, match="member_cut must be a positive float or None, got 0"):
+        CrossSectionRegressor(**TINY, member_cut=0).fit(X, y, sigma=sigma)
+
+
+def test_models_saved_before_the_member_selection_keep_every_member(fitted, data, tmp_path):
+    path = fitted.save(tmp_path / "model")
+    config = json.loads((path / "config.json").read_text())
+    for key in ("member_chi2", "members_kept"):
+        del config[key]
+    (path / "config.json").write_text(json.dumps(config))
+    old = CrossSectionRegressor.load(path)
+    assert old.members_kept_.tolist() == [True] * 3 and np.isnan(old.member_chi2_).all()
+    config["members_kept"] = [False] * 3
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="members_kept must be 3 booleans with at least one"):
+        CrossSectionRegressor.load(path)
 
 
 class _Payload:
