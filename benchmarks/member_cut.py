@@ -27,6 +27,7 @@ from transfer_sources import target_data
 
 from qestl import TransferRegressor
 from qestl.datasets import parse_target, split_data
+from qestl.metrics import band_calibration, reduced_chi2
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COLS = ["E", "theta", "omega"]
@@ -37,13 +38,12 @@ KEY = ("target", "seed")
 
 def scores(members, test):
     """Test chi2/N of the ensemble mean (N = 1) and the band's calibration."""
-    y, error = test["xsec"].to_numpy(), test["error"].to_numpy()
     mean, std = members.mean(axis=0), members.std(axis=0)
-    pulls = (y - mean) / np.hypot(error, std)
+    with_band, within = band_calibration(test["xsec"], mean, test["error"], std)
     return {
-        "chi2_per_point": float(np.mean(((mean - y) / error) ** 2)),
-        "chi2_per_point_with_band": float(np.mean(pulls**2)),
-        "fraction_within_1_sigma_with_band": float(np.mean(np.abs(pulls) <= 1.0)),
+        "chi2_per_point": reduced_chi2(test["xsec"], mean, test["error"]),
+        "chi2_per_point_with_band": with_band,
+        "fraction_within_1_sigma_with_band": within,
         "median_relative_uncertainty": float(np.median(std / np.abs(mean))),
     }
 

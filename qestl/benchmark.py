@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from qestl.baselines import ScaledRegressor, SuperscalingRegressor
 from qestl.datasets import cut_low_excitation, load_qes, parse_target, split_data
 from qestl.datasets.synthetic import make_inclusive_electron
-from qestl.metrics import reduced_chi2
+from qestl.metrics import band_calibration, reduced_chi2
 from qestl.regressor import CrossSectionRegressor
 from qestl.transfer import (
     TRANSFER_SOURCE,
@@ -116,7 +116,7 @@ def evaluate(model, test):
     dict
     """
     mean, std = model.predict(test[COLUMNS], return_std=True)
-    band_pulls = (test["xsec"].to_numpy() - mean) / np.hypot(test["error"].to_numpy(), std)
+    with_band, within = band_calibration(test["xsec"], mean, test["error"], std)
     return {
         "chi2_per_point": reduced_chi2(test["xsec"], mean, test["error"]),
         "chi2_per_point_profiled": reduced_chi2(
@@ -127,8 +127,8 @@ def evaluate(model, test):
             norm_uncertainty=test["norm_uncertainty"],
         ),
         "median_relative_uncertainty": float(np.median(std / np.abs(mean))),
-        "chi2_per_point_with_band": float(np.mean(band_pulls**2)),
-        "fraction_within_1_sigma_with_band": float(np.mean(np.abs(band_pulls) <= 1.0)),
+        "chi2_per_point_with_band": with_band,
+        "fraction_within_1_sigma_with_band": within,
     }
 
 

@@ -15,6 +15,7 @@ from qestl.constants import M_MUON
 __all__ = [
     "chi2",
     "reduced_chi2",
+    "band_calibration",
     "chi2_scorer",
     "profile_normalizations",
     "event_proxies",
@@ -130,6 +131,37 @@ def reduced_chi2(y, y_pred, sigma, **kwargs):
     1.0
     """
     return chi2(y, y_pred, sigma, **kwargs) / np.size(y)
+
+
+def band_calibration(y, y_pred, sigma, band):
+    """Test a model's band: pulls with the band added in quadrature to the point errors.
+
+    pull_i = (y_i - f_i) / sqrt(sigma_i^2 + s_i^2). A band s that is just
+    right for these points gives chi2/N about 1 and about 68 % of them within
+    1 sigma; a band too narrow, more and fewer.
+
+    Parameters
+    ----------
+    y, y_pred, sigma, band : array_like of shape (n,)
+        Data, prediction, point errors and the model's 1 sigma band, in the
+        same units.
+
+    Returns
+    -------
+    chi2_per_point : float
+    fraction_within_1_sigma : float
+
+    Examples
+    --------
+    >>> band_calibration([14.0, 12.0], [10.0, 10.0], [4.0, 1.0], [3.0, 0.0])
+    (2.32, 0.5)
+    """
+    y, y_pred, sigma = _arrays(y, y_pred, sigma)
+    band = np.asarray(band, dtype=float).ravel()
+    if band.shape != y.shape:
+        raise ValueError(f"band has {band.size} values for {y.size} points")
+    pulls = (y - y_pred) / np.hypot(sigma, band)
+    return float(np.mean(pulls**2)), float(np.mean(np.abs(pulls) <= 1.0))
 
 
 class _Chi2Scorer:

@@ -8,7 +8,7 @@ from qestl import CrossSectionRegressor
 from qestl.benchmark import evaluate, run_transfer_benchmark
 from qestl.cli import main
 from qestl.datasets import cut_low_excitation, load_qes, split_data
-from qestl.metrics import reduced_chi2
+from qestl.metrics import band_calibration, reduced_chi2
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +128,8 @@ def test_evaluate_band_calibration_by_hand():
     assert found["chi2_per_point_with_band"] == pytest.approx((0.64 + 4 + 0 + 2.25) / 4)
     assert found["fraction_within_1_sigma_with_band"] == pytest.approx(0.5)
     assert found["chi2_per_point"] == pytest.approx((1 + 4 + 0 + 2.25) / 4)
+
+
+def test_band_calibration_rejects_a_band_of_the_wrong_length():
+    with pytest.raises(ValueError, match="band has 1 values for 2 points"):
+        band_calibration([1.0, 2.0], [1.0, 2.0], [0.1, 0.1], [0.1])
