@@ -186,6 +186,11 @@ def main():
             else "; each member's replica draws the point errors only."
         ),
         "",
+        f"Post-fit member selection (member_cut={model.member_cut}): "
+        f"{int((~model.members_kept_).sum())} of {len(model.members_kept_)} members dropped; "
+        f"member chi2/N on the training points {model.member_chi2_.min():.1f}-"
+        f"{model.member_chi2_.max():.1f} (median {np.median(model.member_chi2_):.2f}).",
+        "",
         "| part | N | chi2/N (fitted N_k) | chi2/N (N_k profiled) | chi2/N (N=1) | "
         "member chi2/N (median) | median rel. unc. | chi2/N, error ⊕ band | within 1 sigma |",
         "|---|---|---|---|---|---|---|---|---|",
