@@ -31,7 +31,7 @@ from qestl.nn.ensemble import BatchedBatchNorm, CurveDropout
 from qestl.persistence import load_model_dir, save_model_dir
 from qestl.validation import check_fit_inputs, check_kinematics
 
-__all__ = ["CrossSectionRegressor", "resolve_device"]
+__all__ = ["CrossSectionRegressor", "resolve_device", "select_members"]
 
 
 def resolve_device(device):
