@@ -649,9 +649,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         """Networks trained side by side."""
         return 1 if self.uncertainty == "dropout" else self._ensemble_size
 
-    def _inputs(self, X):
-        """Validated kinematics -> (features, log S_A) as float32 tensors."""
-        kin = check_kinematics(X)
+    def _inputs(self, kin):
+        """Kinematics (n, 3), validated by the caller -> (features, log S_A) as float32 tensors."""
         features = self.features_.transform(kin)
         log_scale = np.log(kinematics.mott_like_scale(kin[:, 0], kin[:, 1], self.mass_number))
         return (

@@ -23,6 +23,7 @@ from qestl.regressor import (
     fused_adam_supported,
     select_members,
 )
+from qestl.validation import check_kinematics
 
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
 
@@ -123,7 +124,7 @@ def test_final_normalizations_are_the_profiled_chi2_minimum(data):
     X, y, sigma, dataset = data
     fitted = CrossSectionRegressor(**TINY, random_state=0).fit(X, y, sigma=sigma, dataset=dataset)
     labels, index = np.unique(dataset, return_inverse=True)
-    features, log_scale = fitted._inputs(X)
+    features, log_scale = fitted._inputs(check_kinematics(X))
     weight = np.ones((len(y), 3))
     weight[::7, 1] = 0.0  # a member that leaves some points out
     X_fit = {
