@@ -24,7 +24,7 @@ import torch
 from _budget import TimeBudget
 from _rows import machine_label
 
-from qestl import CrossSectionRegressor
+from qestl import CrossSectionRegressor, metrics
 from qestl.datasets import cut_low_excitation, load_qes, split_data
 from qestl.metrics import reduced_chi2
 from qestl.plotting import plot_spectra
@@ -49,8 +49,8 @@ def band_pulls(part, mean, std, norm_by_dataset):
     (y - N_k mean) / sqrt(sigma^2 + (N_k std)^2) per point of ``part``: the
     calibration test of the band (chi2/N 1, 68 % within 1 when it is right).
     """
-    band = part["dataset"].map(norm_by_dataset).to_numpy() * std
-    return pulls(part, mean, norm_by_dataset) / np.hypot(1.0, band / part["error"].to_numpy())
+    fitted = part["dataset"].map(norm_by_dataset).to_numpy()
+    return metrics.band_pulls(part["xsec"], fitted * mean, part["error"], fitted * std)
 
 
 def figures(model, part, norm_by_dataset, members=None):
@@ -65,7 +65,9 @@ def figures(model, part, norm_by_dataset, members=None):
     fitted = part["dataset"].map(norm_by_dataset).to_numpy()
     member_chi2 = [reduced_chi2(part["xsec"], m * fitted, part["error"]) for m in members]
     pulls_squared = pulls(part, mean, norm_by_dataset) ** 2
-    with_band = band_pulls(part, mean, std, norm_by_dataset) ** 2
+    with_band, within = metrics.band_calibration(
+        part["xsec"], fitted * mean, part["error"], fitted * std
+    )
     return {
         "n_points": len(part),
         # how much chi2/N would move with another draw of points like these
@@ -83,8 +85,8 @@ def figures(model, part, norm_by_dataset, members=None):
         "chi2_per_point_no_norm": reduced_chi2(part["xsec"], mean, part["error"]),
         "member_chi2_per_point_median": float(np.median(member_chi2)),
         "median_relative_uncertainty": float(np.median(std / np.abs(mean))),
-        "chi2_per_point_with_band": float(with_band.mean()),
-        "fraction_within_1_sigma_with_band": float(np.mean(with_band <= 1.0)),
+        "chi2_per_point_with_band": with_band,
+        "fraction_within_1_sigma_with_band": within,
     }
 
 

@@ -15,6 +15,7 @@ from qestl.constants import M_MUON
 __all__ = [
     "chi2",
     "reduced_chi2",
+    "band_pulls",
     "band_calibration",
     "chi2_scorer",
     "profile_normalizations",
@@ -133,18 +134,43 @@ def reduced_chi2(y, y_pred, sigma, **kwargs):
     return chi2(y, y_pred, sigma, **kwargs) / np.size(y)
 
 
-def band_calibration(y, y_pred, sigma, band):
-    """Test a model's band: pulls with the band added in quadrature to the point errors.
+def band_pulls(y, y_pred, sigma, band):
+    """Pulls with a model's band added in quadrature to the point errors.
 
-    pull_i = (y_i - f_i) / sqrt(sigma_i^2 + s_i^2). A band s that is just
-    right for these points gives chi2/N about 1 and about 68 % of them within
-    1 sigma; a band too narrow, more and fewer.
+    pull_i = (y_i - f_i) / sqrt(sigma_i^2 + s_i^2).
 
     Parameters
     ----------
     y, y_pred, sigma, band : array_like of shape (n,)
         Data, prediction, point errors and the model's 1 sigma band, in the
         same units.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> band_pulls([14.0, 12.0], [10.0, 10.0], [4.0, 1.0], [3.0, 0.0]).tolist()
+    [0.8, 2.0]
+    """
+    y, y_pred, sigma = _arrays(y, y_pred, sigma)
+    band = np.asarray(band, dtype=float).ravel()
+    if band.shape != y.shape:
+        raise ValueError(f"band has {band.size} values for {y.size} points")
+    return (y - y_pred) / np.hypot(sigma, band)
+
+
+def band_calibration(y, y_pred, sigma, band):
+    """Test a model's band: chi2/N and the fraction within 1 sigma of its :func:`band_pulls`.
+
+    A band that is just right for these points gives chi2/N about 1 and
+    about 68 % of them within 1 sigma; a band too narrow, more and fewer.
+
+    Parameters
+    ----------
+    y, y_pred, sigma, band : array_like of shape (n,)
+        As in :func:`band_pulls`.
 
     Returns
     -------
@@ -156,11 +182,7 @@ def band_calibration(y, y_pred, sigma, band):
     >>> band_calibration([14.0, 12.0], [10.0, 10.0], [4.0, 1.0], [3.0, 0.0])
     (2.32, 0.5)
     """
-    y, y_pred, sigma = _arrays(y, y_pred, sigma)
-    band = np.asarray(band, dtype=float).ravel()
-    if band.shape != y.shape:
-        raise ValueError(f"band has {band.size} values for {y.size} points")
-    pulls = (y - y_pred) / np.hypot(sigma, band)
+    pulls = band_pulls(y, y_pred, sigma, band)
     return float(np.mean(pulls**2)), float(np.mean(np.abs(pulls) <= 1.0))
 
 
