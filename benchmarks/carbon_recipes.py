@@ -20,6 +20,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from _rows import record
 from train_carbon import figures
@@ -76,11 +77,38 @@ RECIPES = {
 }
 
 
-def run(name, members, seed=2024, exclude=()):
+def dataset_aware(data):
+    """A CrossSectionRegressor that also reads each point's dataset, one-hot.
+
+    A diagnostic, not a model: it measures what the disagreement between
+    datasets costs a fit that must give one cross section at given
+    kinematics. It can predict only at the kinematics of ``data``, where it
+    looks the dataset up (each (E, theta, omega) of the carbon data belongs
+    to one dataset; a few repeat within their dataset).
+    """
+    names = sorted(set(data["dataset"]))
+    kinematics = np.round(data[COLS].to_numpy(dtype=float), 6).tolist()
+    label_of = {}
+    for k, d in zip(kinematics, data["dataset"], strict=True):
+        if label_of.setdefault(tuple(k), names.index(d)) != names.index(d):
+            raise ValueError(f"two datasets share the kinematics {k}: the lookup is ambiguous")
+
+    class DatasetAwareRegressor(CrossSectionRegressor):
+        def _inputs(self, kin):
+            features, log_scale = super()._inputs(kin)
+            labels = torch.tensor([label_of[tuple(k)] for k in np.round(kin, 6).tolist()])
+            onehot = torch.nn.functional.one_hot(labels, len(names)).to(features.dtype)
+            return torch.cat([features, onehot], dim=1), log_scale
+
+    return DatasetAwareRegressor
+
+
+def run(name, members, seed=2024, exclude=(), dataset_inputs=False):
     """Fit one recipe and return its row of figures.
 
     ``exclude`` names datasets (citations) left out of training and test
-    alike; the row's recipe name then says which.
+    alike; ``dataset_inputs`` adds each point's dataset to the network's
+    inputs (:func:`dataset_aware`). The row's recipe name says either.
     """
     data = cut_low_excitation(load_qes("12C"))
     unknown = sorted(set(exclude) - set(data["dataset"]))
@@ -91,12 +119,14 @@ def run(name, members, seed=2024, exclude=()):
     data = data[~data["dataset"].isin(exclude)]
     train, test = split_data(data, 0.9, random_state=seed)
     deltas = dict(zip(data["dataset"], data["norm_uncertainty"], strict=False))
-    model = CrossSectionRegressor(
+    estimator = dataset_aware(data) if dataset_inputs else CrossSectionRegressor
+    model = estimator(
         n_estimators=members, norm_uncertainty=deltas, random_state=seed, **RECIPES[name]
     )
     start = time.perf_counter()
     model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
     recipe = name + "".join(f" without {citation}" for citation in exclude)
+    recipe += " with dataset inputs" if dataset_inputs else ""
     row = {"recipe": recipe, "params": RECIPES[name], "members": members, "seed": seed}
     row["wall_s"] = time.perf_counter() - start
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
@@ -163,6 +193,12 @@ def markdown(rows):
         "0.98 with log(data / S_12), yet both splits fitted worse, on training as on "
         "test, than the defaults beside them (defaults-2026-12-01, same run, same "
         "machine); it was taken out again.",
+        "",
+        "Rows 'with dataset inputs' (--dataset-inputs) are a diagnostic, not a model: the "
+        "network also reads each point's dataset, one-hot, so datasets that disagree at "
+        "the same kinematics can each have their own curve. Against the rows without, "
+        "they measure what that disagreement costs a fit that gives one cross section "
+        "per (E, theta, omega).",
     ]
     return "\n".join(lines) + "\n"
 
@@ -178,10 +214,15 @@ def main():
     parser.add_argument(
         "--exclude", nargs="*", default=(), help="datasets (citations) to leave out entirely"
     )
+    parser.add_argument(
+        "--dataset-inputs",
+        action="store_true",
+        help="diagnostic: each point's dataset, one-hot, as extra network inputs",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     for name in args.recipes:
-        row = run(name, args.members, args.seed, tuple(args.exclude))
+        row = run(name, args.members, args.seed, tuple(args.exclude), args.dataset_inputs)
         record(RESULTS / "carbon_recipes.json", row, ("recipe", "members", "seed"), markdown)
         print(json.dumps(row))
 
