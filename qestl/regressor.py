@@ -905,8 +905,11 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     def normalizations_(self):
         """Fitted normalizations N_mk of the members kept, shape (n_kept, n_datasets)."""
         check_is_fitted(self, "net_")
-        norm = self.net_.module_.norm.detach().cpu().numpy()[:, : len(self.datasets_)]
-        return norm[self.members_kept_] if self.uncertainty == "ensemble" else norm
+        return self._kept(self.net_.module_.norm.detach().cpu().numpy()[:, : len(self.datasets_)])
+
+    def _kept(self, per_member):
+        """The rows of the members kept (``members_kept_``); dropout passes are all kept."""
+        return per_member[self.members_kept_] if self.uncertainty == "ensemble" else per_member
 
     # -- prediction ------------------------------------------------------
     def predict_members(self, X):
@@ -933,8 +936,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         kin = check_kinematics(X)
         warn_outside_domain(kin, self.domain_, stacklevel=4)
-        members = self._predict_every_member(kin)
-        return members[self.members_kept_] if self.uncertainty == "ensemble" else members
+        return self._kept(self._predict_every_member(kin))
 
     def _predict_every_member(self, kin):
         """(n_trained or dropout passes, n) cross sections of validated kinematics, none dropped."""
