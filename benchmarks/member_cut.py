@@ -28,6 +28,7 @@ from transfer_sources import target_data
 from qestl import TransferRegressor
 from qestl.datasets import parse_target, split_data
 from qestl.metrics import band_calibration, reduced_chi2
+from qestl.validation import check_kinematics
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COLS = ["E", "theta", "omega"]
@@ -60,7 +61,7 @@ def run(target, seed):
     model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
     wall = time.perf_counter() - start
     # Every trained member, the ones member_cut dropped included.
-    every = model._predict_every_member(test[COLS].to_numpy())
+    every = model._predict_every_member(check_kinematics(test[COLS]))
     kept = model.members_kept_
     chi2 = model.member_chi2_
     return {
