@@ -90,7 +90,8 @@ def dataset_aware(data):
     kinematics = np.round(data[COLS].to_numpy(dtype=float), 6).tolist()
     label_of = {}
     for k, d in zip(kinematics, data["dataset"], strict=True):
-        if label_of.setdefault(tuple(k), names.index(d)) != names.index(d):
+        label = names.index(d)
+        if label_of.setdefault(tuple(k), label) != label:
             raise ValueError(f"two datasets share the kinematics {k}: the lookup is ambiguous")
 
     class DatasetAwareRegressor(CrossSectionRegressor):
