@@ -74,8 +74,6 @@ RECIPES = {
     "depth-4-width-128-batch-128-1000-epochs": {**_FOUR_BY_128, "max_epochs": 1000},
     "depth-4-width-128-batch-128-validation-20": {**_FOUR_BY_128, "validation_fraction": 0.2},
     "defaults-2026-12-01": {},
-    "weight-average-0.999": {"weight_average": 0.999},
-    "weight-average-0.9998": {"weight_average": 0.9998},
 }
 
 

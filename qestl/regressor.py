@@ -1,6 +1,5 @@
 """CrossSectionRegressor: the bootstrap-ensemble chi2 fit of Kowal et al. as an estimator."""
 
-import contextlib
 import warnings
 
 import numpy as np
@@ -28,7 +27,6 @@ from qestl.nn import (
     normalization_sums,
     profiled_normalization,
 )
-from qestl.nn.averaging import WeightAverage
 from qestl.nn.ensemble import BatchedBatchNorm, CurveDropout
 from qestl.persistence import load_model_dir, save_model_dir
 from qestl.validation import check_fit_inputs, check_kinematics
@@ -295,46 +293,17 @@ class _MemberGradientClipping(Callback):
         self.running_ = self.decay * self.running_ + (1 - self.decay) * torch.minimum(norms, limit)
 
 
-class _WeightAveraging(Callback):
-    """Exponential moving average of every member's weights, updated after each step.
-
-    The weights are stacked along the member axis, so the elementwise
-    average of :class:`qestl.nn.averaging.WeightAverage` is each member's
-    own. :class:`_BestMemberEpoch` validates, and keeps, the averaged
-    weights.
-    """
-
-    def __init__(self, decay):
-        self.decay = decay
-
-    def on_train_begin(self, net, **kwargs):
-        self.average_ = WeightAverage(net.module_, self.decay)
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        if training:
-            self.average_.update()
-
-
 class _BestMemberEpoch(Callback):
     """Per-member validation chi2 each epoch; keep each member's best parameters.
 
     Each member holds out its own points (weight 0 in its training loss). The
     member's parameters at its best validation epoch are copied slice by
-    slice along the member axis and restored when training ends. With
-    ``averaging`` (a :class:`_WeightAveraging`) the averaged weights are
-    the ones validated and kept.
+    slice along the member axis and restored when training ends.
     """
 
-    def __init__(self, data, valid_weight, averaging=None):
+    def __init__(self, data, valid_weight):
         self.data = data
         self.valid_weight = valid_weight
-        self.averaging = averaging
-
-    def _evaluated_weights(self):
-        """Context in which the module holds the weights to validate and keep."""
-        if self.averaging is None:
-            return contextlib.nullcontext()
-        return self.averaging.average_.swapped_in()
 
     def on_train_begin(self, net, **kwargs):
         module = net.module_
@@ -350,7 +319,7 @@ class _BestMemberEpoch(Callback):
             return
         module = net.module_
         data, rows = self.data_, self.rows_
-        with self._evaluated_weights(), torch.no_grad():
+        with torch.no_grad():
             precise_batch_norm(module, data["features"], data["log_scale"])
             module.eval()
             # each member on its own validation rows only: (M, k, F) inputs
@@ -364,24 +333,22 @@ class _BestMemberEpoch(Callback):
                 module.norm_uncertainty,
                 weight=self.valid_weight_,
             ).cpu()
-            improved = score < self.best_score_
-            if improved.any():
-                for name, value in module.state_dict().items():
-                    mask = improved.to(value.device)
-                    self.best_[name][mask] = value.detach()[mask]
         module.train()
+        improved = score < self.best_score_
         self.best_score_ = torch.where(improved, score, self.best_score_)
         self.best_epoch_[improved] = len(net.history)
+        if improved.any():
+            for name, value in module.state_dict().items():
+                mask = improved.to(value.device)
+                self.best_[name][mask] = value.detach()[mask]
         net.history.record("valid_chi2", float(score.mean()))
         net.history.record("n_improved", int(improved.sum()))
 
     def on_train_end(self, net, **kwargs):
         if self.valid_weight is not None:
             net.module_.load_state_dict(self.best_)
-            return
-        if self.averaging is not None:
-            self.averaging.average_.copy_to_module()
-        precise_batch_norm(net.module_, self.data_["features"], self.data_["log_scale"])
+        else:
+            precise_batch_norm(net.module_, self.data_["features"], self.data_["log_scale"])
 
 
 class CrossSectionRegressor(RegressorMixin, BaseEstimator):
@@ -519,12 +486,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         epochs) it brought the median member chi2/N from 14.6 to 2.9 and
         the ensemble's test chi2/N from 5.6 to 2.6 (measured). ``None``
         turns it off.
-    weight_average : float or None, default None
-        Decay of an exponential moving average of each member's weights
-        (:class:`qestl.nn.averaging.WeightAverage`), updated after every
-        optimizer step; the averaged weights are the ones validated and
-        kept. 0.999 spans about 1000 steps (60 epochs of carbon at batch
-        128). ``None`` keeps the raw weights.
     member_cut : float or None, default 4.0
         Post-fit selection of members, as NNPDF's ``postfit`` vetoes
         replicas: a member whose chi2/N on all training points (with the
@@ -605,7 +566,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         dropout=0.1,
         validation_fraction=0.1,
         grad_clip=2.0,
-        weight_average=None,
         member_cut=4.0,
         device="auto",
         random_state=None,
@@ -632,7 +592,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         self.dropout = dropout
         self.validation_fraction = validation_fraction
         self.grad_clip = grad_clip
-        self.weight_average = weight_average
         self.member_cut = member_cut
         self.device = device
         self.random_state = random_state
@@ -656,10 +615,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             )
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be a positive float or None, got {self.grad_clip!r}")
-        if self.weight_average is not None and not 0.0 < self.weight_average < 1.0:
-            raise ValueError(
-                f"weight_average must be a decay in (0, 1) or None, got {self.weight_average!r}"
-            )
         if self.member_cut is not None and not self.member_cut > 0:
             raise ValueError(
                 f"member_cut must be a positive float or None, got {self.member_cut!r}"
@@ -836,11 +791,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             "sigma": X_fit["sigma"],
             "dataset": X_fit["dataset"],
         }
-        averaging = None if self.weight_average is None else _WeightAveraging(self.weight_average)
-        best = _BestMemberEpoch(full, valid, averaging)
-        internal = [("best_member_epoch", best)]
-        if averaging is not None:
-            internal.insert(0, ("weight_averaging", averaging))
+        best = _BestMemberEpoch(full, valid)
         seed = int(rng.integers(2**31))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -848,7 +799,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             self._prepare_module(module)
             module.norm_uncertainty.copy_(torch.as_tensor(self._deltas(self.datasets_)))
             module.n_total.copy_(weight.sum(dim=0))
-            self.net_ = self._make_net(module, internal, n)
+            self.net_ = self._make_net(module, [("best_member_epoch", best)], n)
             with retain_freed_memory():
                 self.net_.fit(X_fit, target)
             if self.norm_uncertainty is not None:
@@ -1098,8 +1049,6 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         """Rebuild a fitted model from a saved config and its tensors."""
         params = dict(config["params"])
         params["hidden_layers"] = tuple(params["hidden_layers"])
-        # Models saved before weight averaging existed were trained without it.
-        params.setdefault("weight_average", None)
         params["device"] = device
         params["features"] = saved_feature_set(params)
         model = cls(**params)

@@ -210,8 +210,6 @@ class TransferRegressor(CrossSectionRegressor):
     # (benchmarks/results/transfer*.md); drawing the target's normalizations
     # too (CrossSectionRegressor's default) is not measured for fine-tuning yet.
     resample_normalizations = False
-    # Fine-tuning keeps its raw weights: averaging them is not measured for it.
-    weight_average = None
 
     def __init__(
         self,

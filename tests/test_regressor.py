@@ -8,7 +8,7 @@ import sklearn
 import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import EarlyStopping
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, split_data
@@ -187,54 +187,6 @@ def test_gradient_clipping_holds_a_spiking_member_to_its_running_norm():
     assert ("member_gradient_clipping" in dict(fitted._clipping())) and not (
         CrossSectionRegressor(**TINY, grad_clip=None)._clipping()
     )
-
-
-class _StepWeights(Callback):
-    """The module's parameters after every optimizer step."""
-
-    def on_train_begin(self, net, **kwargs):
-        self.steps = []
-
-    def on_batch_end(self, net, training=False, **kwargs):
-        if training:
-            self.steps.append([p.detach().clone() for p in net.module_.parameters()])
-
-
-def _moving_averages(steps, decay):
-    """The averaged weights after each step, by hand: the first step copied, then
-    avg += (1 - min(decay, (1 + t) / (10 + t))) (step - avg) at the t-th update."""
-    average = steps[0]
-    averages = [average]
-    for t, step in enumerate(steps[1:], start=1):
-        weight = 1.0 - min(decay, (1.0 + t) / (10.0 + t))
-        average = [a + weight * (s - a) for a, s in zip(average, step, strict=True)]
-        averages.append(average)
-    return averages
-
-
-@pytest.mark.parametrize("validation_fraction", [0.0, 0.3])
-def test_weight_average_keeps_each_members_averaged_weights(data, validation_fraction):
-    X, y, sigma, dataset = data
-    recorder = _StepWeights()
-    model = CrossSectionRegressor(
-        **{**TINY, "max_epochs": 6},
-        weight_average=0.5,
-        validation_fraction=validation_fraction,
-        random_state=0,
-        callbacks=[recorder],
-    ).fit(X, y, sigma=sigma, dataset=dataset)
-    averages = _moving_averages(recorder.steps, 0.5)
-    steps_per_epoch = len(recorder.steps) // 6
-    kept = [p.detach() for p in model.net_.module_.parameters()]
-    for member, epoch in enumerate(model.best_epoch_):
-        # the average at the end of the member's best epoch (the last without validation)
-        expected = averages[epoch * steps_per_epoch - 1]
-        for got, want in zip(kept, expected, strict=True):
-            assert torch.allclose(got[member], want[member], atol=1e-6)
-    # ... which is not the raw weights of the last step
-    assert not all(torch.allclose(k, s) for k, s in zip(kept, recorder.steps[-1], strict=True))
-    with pytest.raises(ValueError, match=r"weight_average must be a decay in \(0, 1\) or None"):
-        CrossSectionRegressor(**TINY, weight_average=1.0).fit(X, y, sigma=sigma)
 
 
 def test_without_sigma_warns_squared_error(data):
