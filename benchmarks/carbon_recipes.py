@@ -74,6 +74,8 @@ RECIPES = {
     "depth-4-width-128-batch-128-1000-epochs": {**_FOUR_BY_128, "max_epochs": 1000},
     "depth-4-width-128-batch-128-validation-20": {**_FOUR_BY_128, "validation_fraction": 0.2},
     "defaults-2026-12-01": {},
+    "lr-2.5e-3": {"lr": 2.5e-3},
+    "lr-1e-2": {"lr": 1e-2},
 }
 
 
