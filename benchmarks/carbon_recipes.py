@@ -88,19 +88,22 @@ def dataset_aware(data):
     looks the dataset up (each (E, theta, omega) of the carbon data belongs
     to one dataset; a few repeat within their dataset).
     """
-    names = sorted(set(data["dataset"]))
-    kinematics = np.round(data[COLS].to_numpy(dtype=float), 6).tolist()
+    index = {name: i for i, name in enumerate(sorted(set(data["dataset"])))}
+
+    def keys(kinematics):
+        # One rounding for building the lookup and for reading it.
+        return [tuple(k) for k in np.round(np.asarray(kinematics, dtype=float), 6).tolist()]
+
     label_of = {}
-    for k, d in zip(kinematics, data["dataset"], strict=True):
-        label = names.index(d)
-        if label_of.setdefault(tuple(k), label) != label:
+    for k, d in zip(keys(data[COLS]), data["dataset"], strict=True):
+        if label_of.setdefault(k, index[d]) != index[d]:
             raise ValueError(f"two datasets share the kinematics {k}: the lookup is ambiguous")
 
     class DatasetAwareRegressor(CrossSectionRegressor):
         def _inputs(self, kin):
             features, log_scale = super()._inputs(kin)
-            labels = torch.tensor([label_of[tuple(k)] for k in np.round(kin, 6).tolist()])
-            onehot = torch.nn.functional.one_hot(labels, len(names)).to(features.dtype)
+            labels = torch.tensor([label_of[k] for k in keys(kin)])
+            onehot = torch.nn.functional.one_hot(labels, len(index)).to(features.dtype)
             return torch.cat([features, onehot], dim=1), log_scale
 
     return DatasetAwareRegressor
