@@ -28,6 +28,7 @@ from qestl import CrossSectionRegressor, metrics
 from qestl.datasets import cut_low_excitation, load_qes, split_data
 from qestl.metrics import reduced_chi2
 from qestl.plotting import plot_spectra
+from qestl.validation import check_kinematics
 
 ROOT = Path(__file__).resolve().parents[1]
 COLS = ["E", "theta", "omega"]
@@ -106,6 +107,11 @@ def main():
     parser.add_argument("--split", choices=["point", "spectrum"], default="point")
     parser.add_argument("--plot-only", action="store_true")
     parser.add_argument(
+        "--reselect",
+        action="store_true",
+        help="rerun today's post-fit member selection on the shipped model and rewrite its card",
+    )
+    parser.add_argument(
         "--point-replicas-only",
         action="store_true",
         help="replicas without each member's draw of the normalizations",
@@ -119,6 +125,9 @@ def main():
     stem = "carbon_model" if args.split == "point" else "carbon_model_spectrum_holdout"
     if args.plot_only:
         draw(CrossSectionRegressor.load(args.output), data, test, results / f"{stem}.png")
+        return
+    if args.reselect:
+        reselect(Path(args.output), train, test, results / f"{stem}.json")
         return
     deltas = dict(zip(data["dataset"], data["norm_uncertainty"], strict=False))
     model = CrossSectionRegressor(
@@ -162,36 +171,73 @@ def main():
         "normalizations": {k: float(v) for k, v in norm.items()},
         "best_epoch_median": float(np.median(model.best_epoch_)),
     }
+    result["selection"] = selection(model)
     (results / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    text = card_text(result, args.split)
+    (results / f"{stem}.md").write_text(text)
+    if args.split == "point":
+        out = Path(args.output)
+        model.save(out, dtype=torch.float16)  # half the size, 1e-3 differences
+        (out / "model_card.json").write_text(json.dumps(result, indent=2) + "\n")
+        (out / "MODEL_CARD.md").write_text(text)
+    draw(model, data, test, results / f"{stem}.png")
+    print(text)
+
+
+def selection(model):
+    """The post-fit member selection of a fitted model, for the card (JSON-able)."""
+    kept, excursion = model.members_kept_, model.member_excursion_
+    return {
+        "member_cut": model.member_cut,
+        "members": len(kept),
+        "dropped": int((~kept).sum()),
+        "member_chi2_per_point": [float(c) for c in model.member_chi2_],
+        "dropped_member_excursion": sorted(float(c) for c in excursion[~kept]),
+        "member_excursion_median": float(np.nanmedian(excursion)),
+    }
+
+
+def card_text(result, split):
+    """MODEL_CARD.md (and carbon_model*.md) from a result dict of :func:`main`."""
+    settings, data, chosen = result["settings"], result["data"], result["selection"]
+    chi2 = np.asarray(chosen["member_chi2_per_point"])
     lines = [
         "# Shipped carbon model (qestl/pretrained/carbon)"
-        if args.split == "point"
+        if split == "point"
         else "# Carbon model, 10 % of the spectra held out (not shipped)",
         "",
         f"Date {result['date']}; machine {result['machine']}, device {result['device']}; "
-        f"wall time {wall / 60:.1f} min.",
+        f"wall time {result['wall_time_s'] / 60:.1f} min.",
         "",
-        f"Data: {result['data']['file']}, cut {result['data']['cut']}: "
-        f"{len(data)} points; {len(train)} train, {len(test)} test "
-        f"({SPLITS[args.split]}, seed {args.seed}).",
+        f"Data: {data['file']}, cut {data['cut']}: {data['points_after_cut']} points; "
+        f"{data['train']} train, {data['test']} test ({SPLITS[split]}, seed {settings['seed']}).",
         "",
-        f"Settings: {args.members} members, hidden {list(model.hidden_layers)}, "
-        f"{model.activation}, {model.features} inputs, "
-        f"{len(model.history_)} of {args.epochs} epochs, batch {model.batch_size}, "
-        f"AdamW lr {model.lr} (cosine), "
-        f"warm-up {model.norm_warmup} epochs, per-member gradient clipping at "
-        f"{model.grad_clip}x the running norm, per-member validation 10 %, "
-        + normalization_schedule(model.norm_start)
+        f"Settings: {settings['n_estimators']} members, hidden {settings['hidden_layers']}, "
+        f"{settings['activation']}, {settings['features']} inputs, "
+        f"{settings['epochs_trained']} of {settings['max_epochs']} epochs, batch "
+        f"{settings['batch_size']}, AdamW lr {settings['lr']} (cosine), "
+        f"warm-up {settings['norm_warmup']} epochs, per-member gradient clipping at "
+        f"{settings['grad_clip']}x the running norm, per-member validation "
+        f"{100 * settings['validation_fraction']:.0f} %, "
+        + normalization_schedule(settings["norm_start"])
         + (
             "; each member's replica draws the point errors and the dataset normalizations."
-            if model.resample_normalizations
+            if settings["resample_normalizations"]
             else "; each member's replica draws the point errors only."
         ),
         "",
-        f"Post-fit member selection (member_cut={model.member_cut}): "
-        f"{int((~model.members_kept_).sum())} of {len(model.members_kept_)} members dropped; "
-        f"member chi2/N on the training points {model.member_chi2_.min():.1f}-"
-        f"{model.member_chi2_.max():.1f} (median {np.median(model.member_chi2_):.2f}).",
+        f"Post-fit member selection (member_cut={chosen['member_cut']}, on the training "
+        f"chi2/N, then on the excursion along the training spectra; qestl.postfit): "
+        f"{chosen['dropped']} of {chosen['members']} members dropped"
+        + (
+            f" (excursions {', '.join(f'{e:.1f}' for e in chosen['dropped_member_excursion'])};"
+            f" median of all {chosen['member_excursion_median']:.1f})"
+            if chosen["dropped_member_excursion"]
+            else ""
+        )
+        + f"; member chi2/N on the training points {chi2.min():.1f}-{chi2.max():.1f} "
+        f"(median {np.median(chi2):.2f})."
+        + (f" {result['reselected']}" if "reselected" in result else ""),
         "",
         "| part | N | chi2/N (fitted N_k) | chi2/N (N_k profiled) | chi2/N (N=1) | "
         "member chi2/N (median) | median rel. unc. | chi2/N, error ⊕ band | within 1 sigma |",
@@ -209,6 +255,13 @@ def main():
             f"{f['chi2_per_point_with_band']:.2f} | "
             f"{100 * f['fraction_within_1_sigma_with_band']:.0f} % |"
         )
+    precision = (
+        "The figures were recomputed from the shipped float16 weights when the selection was "
+        "rerun. "
+        if "reselected" in result
+        else "The figures are those of the trained float32 model; the shipped weights are "
+        "stored in float16, which moves the held-out chi2/N by about 0.001. "
+    )
     lines += [
         "",
         "chi2 without the factor 1/2; ± is the standard error of chi2/N over the points "
@@ -217,24 +270,52 @@ def main():
         "chi2/N and the fraction of points within 1 sigma when the model's spread is "
         "added in quadrature to the data error (1 and 68 % for a band that is just "
         "right for these points). "
-        + (
-            "The figures are those of the trained float32 model; the shipped weights are "
-            "stored in float16, which moves the held-out chi2/N by about 0.001. "
-            if args.split == "point"
-            else ""
-        )
+        + (precision if split == "point" else "")
         + "Normalizations (ensemble mean):",
         "",
     ]
     lines += [f"- {k}: {v:.3f}" for k, v in result["normalizations"].items()]
-    text = "\n".join(lines) + "\n"
-    (results / f"{stem}.md").write_text(text)
-    if args.split == "point":
-        out = Path(args.output)
-        model.save(out, dtype=torch.float16)  # half the size, 1e-3 differences
-        (out / "model_card.json").write_text(json.dumps(result, indent=2) + "\n")
-        (out / "MODEL_CARD.md").write_text(text)
-    draw(model, data, test, results / f"{stem}.png")
+    return "\n".join(lines) + "\n"
+
+
+def reselect(folder, train, test, result_path):
+    """Rerun the post-fit member selection on a shipped model; rewrite its config and card.
+
+    The selection acts on the trained members only, so it can be brought up to
+    date without training: the members kept change, the weights do not.
+    """
+    model = CrossSectionRegressor.load(folder, device="cpu")
+    index = np.searchsorted(model.datasets_, train["dataset"].to_numpy(dtype=str))
+    before = model.members_kept_.copy()
+    model._select_members(
+        check_kinematics(train[COLS]), train["xsec"].to_numpy(), train["error"].to_numpy(), index
+    )
+    config = json.loads((folder / "config.json").read_text())
+    fresh = model._config()
+    for key in ("member_chi2", "member_excursion", "members_kept"):
+        config[key] = fresh[key]
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    result = json.loads((folder / "model_card.json").read_text())
+    norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
+    result.update(
+        train=figures(model, train, norm),
+        test=figures(model, test, norm),
+        normalizations={k: float(v) for k, v in norm.items()},
+        selection=selection(model),
+        reselected=(
+            f"The selection was rerun on {datetime.now(timezone.utc).date()}, as the "
+            f"library then made it ({int(before.sum())} members kept before, "
+            f"{int(model.members_kept_.sum())} after); the weights are those trained."
+        ),
+    )
+    text = card_text(result, "point")
+    for path, content in (
+        (folder / "model_card.json", json.dumps(result, indent=2) + "\n"),
+        (result_path, json.dumps(result, indent=2) + "\n"),
+        (folder / "MODEL_CARD.md", text),
+        (result_path.with_suffix(".md"), text),
+    ):
+        path.write_text(content)
     print(text)
 
 

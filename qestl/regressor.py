@@ -29,6 +29,7 @@ from qestl.nn import (
 )
 from qestl.nn.ensemble import BatchedBatchNorm, CurveDropout
 from qestl.persistence import load_model_dir, save_model_dir
+from qestl.postfit import member_excursions, probe_kinematics, select_members
 from qestl.validation import check_fit_inputs, check_kinematics
 
 __all__ = ["CrossSectionRegressor", "resolve_device", "select_members"]
@@ -55,37 +56,6 @@ def fused_adam_supported(device):
 
 FEATURE_SETS = {"paper": {}, "peaks": {"peaks": True}, "scaling": {"scaling": True}}
 """Input feature sets: name -> options of :class:`qestl.features.KinematicFeatures`."""
-
-
-def select_members(member_chi2, cut):
-    """The members that pass a post-fit cut on their chi2/N (NNPDF's replica veto).
-
-    A member passes when its chi2/N is at most ``cut`` standard deviations
-    (ddof = 0) above the mean over the members passing; the mean and the
-    deviation are recomputed without the members that fail until none more
-    do. Members with a non-finite chi2/N never pass.
-
-    Parameters
-    ----------
-    member_chi2 : array_like of shape (n_members,)
-    cut : float or None
-        None keeps every member.
-
-    Returns
-    -------
-    ndarray of bool, shape (n_members,)
-        Never all False: without a finite chi2/N there is nothing to choose by, and all pass.
-    """
-    member_chi2 = np.asarray(member_chi2, dtype=float)
-    finite = np.isfinite(member_chi2)
-    if cut is None or not finite.any():
-        return np.ones(len(member_chi2), dtype=bool)
-    kept = finite
-    while True:
-        passing = kept & (member_chi2 <= member_chi2[kept].mean() + cut * member_chi2[kept].std())
-        if passing.sum() == kept.sum():
-            return kept
-        kept = passing
 
 
 def make_features(name):
@@ -495,8 +465,13 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         member that ran away from its replica would otherwise carry the
         mean: fine-tuned to 27Al from 62 points, one member of 50 at chi2/N
         5e7 took the test chi2/N to 3e4, 79 without it (docs/transfer.md).
-        A member can lie at most sqrt(n - 1) deviations above the mean of n,
-        so ensembles under 18 members keep all at 4. ``None`` keeps all.
+        Among the members left, the same cut applies to each member's
+        excursion (``member_excursion_``, :mod:`qestl.postfit`), which finds
+        members that fit their training points and run away between them:
+        fine-tuned to 16O from 12 points, one member took the test chi2/N
+        to 934, 3.2 without it. A member can lie at most sqrt(n - 1)
+        deviations above the mean of n, so ensembles under 18 members keep
+        all at 4. ``None`` keeps all.
     device : str, default "auto"
         "auto" uses CUDA when available.
     random_state : int or None
@@ -524,6 +499,11 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         Epoch kept for each member.
     member_chi2_ : ndarray of shape (n_members,)
         Each trained member's chi2/N on all training points (``member_cut``).
+    member_excursion_ : ndarray of shape (n_members,)
+        Each trained member's largest distance from the other members that
+        pass the chi2 cut, in their standard deviations of log(cross
+        section), along the training spectra
+        (:func:`qestl.postfit.member_excursions`; ``member_cut``).
     members_kept_ : ndarray of bool, shape (n_members,)
         The members that ``predict`` averages.
     domain_ : dict or None
@@ -809,13 +789,27 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             if valid is not None
             else np.full(members, len(self.net_.history))
         )
-        if self.uncertainty == "ensemble":
-            self.member_chi2_ = self._member_chi2(kin, y, sigma, index)
-        else:  # one network: nothing to select (and no dropout draws spent here)
-            self.member_chi2_ = np.full(1, np.nan)
-        self.members_kept_ = select_members(self.member_chi2_, self.member_cut)
+        self._select_members(kin, y, sigma, index)
         self.n_features_in_ = 3
         return self
+
+    def _select_members(self, kin, y, sigma, index):
+        """The post-fit selection (``member_cut``) on validated training data.
+
+        Sets ``member_chi2_``, ``member_excursion_`` and ``members_kept_``.
+        """
+        if self.uncertainty != "ensemble":  # one network: nothing to select
+            self.member_chi2_ = self.member_excursion_ = np.full(1, np.nan)
+            self.members_kept_ = np.ones(1, dtype=bool)
+            return
+        self.member_chi2_ = self._member_chi2(kin, y, sigma, index)
+        kept = select_members(self.member_chi2_, self.member_cut)
+        self.member_excursion_ = member_excursions(
+            self._predict_every_member(probe_kinematics(kin)), kept
+        )
+        # The second veto among the members that pass the first.
+        kept[kept] = select_members(self.member_excursion_[kept], self.member_cut)
+        self.members_kept_ = kept
 
     def _member_chi2(self, kin, y, sigma, index):
         """chi2/N of every trained member on the given points, with its own N_mk."""
@@ -1024,6 +1018,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             "best_epoch": np.asarray(self.best_epoch_).tolist(),
             # JSON has no NaN: a member without a chi2/N is written as null.
             "member_chi2": [float(c) if np.isfinite(c) else None for c in self.member_chi2_],
+            "member_excursion": [
+                float(c) if np.isfinite(c) else None for c in self.member_excursion_
+            ],
             "members_kept": np.asarray(self.members_kept_).tolist(),
             "domain": self.domain_,
         }
@@ -1062,6 +1059,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         # Models saved before the member selection keep every member.
         trained = len(model.best_epoch_)
         model.member_chi2_ = np.asarray(config.get("member_chi2", [None] * trained), dtype=float)
+        model.member_excursion_ = np.asarray(
+            config.get("member_excursion", [None] * trained), dtype=float
+        )
         model.members_kept_ = np.asarray(config.get("members_kept", [True] * trained), dtype=bool)
         if model.members_kept_.shape != (trained,) or not model.members_kept_.any():
             raise ValueError(

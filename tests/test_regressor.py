@@ -21,7 +21,6 @@ from qestl.regressor import (
     _member_rows,
     _MemberGradientClipping,
     fused_adam_supported,
-    select_members,
 )
 from qestl.validation import check_kinematics
 
@@ -313,20 +312,6 @@ def test_merge_domains_by_hand():
     b = {"E": [1.0, 7.0], "theta": [10.0, 40.0]}
     assert merge_domains(a, None, b) == {"E": [0.5, 7.0], "theta": [10.0, 60.0]}
     assert merge_domains(None) is None
-
-
-def test_select_members_by_hand():
-    healthy = np.r_[np.full(10, 2.0), np.full(10, 4.0)]  # mean 3, std 1
-    assert select_members(healthy, 4.0).all()
-    runaway = np.r_[healthy, 1e7]
-    assert select_members(runaway, 4.0).tolist() == [True] * 20 + [False]
-    # after the runaway goes, 20 lies 4.32 deviations above the 21 left (mean 3.81, std 3.75)
-    cascade = np.r_[healthy, 20.0, 1e7]
-    assert select_members(cascade, 4.0).tolist() == [True] * 20 + [False, False]
-    assert select_members(cascade, None).all()
-    broken = np.r_[healthy, np.nan, np.inf]
-    assert select_members(broken, 4.0).tolist() == [True] * 20 + [False, False]
-    assert select_members([np.nan, np.nan], 4.0).all()
 
 
 def test_member_cut_drops_members_from_predict_and_normalizations(data, tmp_path):

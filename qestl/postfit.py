@@ -1,0 +1,154 @@
+"""Post-fit selection of ensemble members, after NNPDF's replica vetoes.
+
+A member of a replica ensemble can fail in two ways that the mean of the
+others does not survive:
+
+- it runs away from its own replica, and its chi2/N on the training points
+  sits far above the others' (27Al fine-tuned from 62 points: one member of
+  50 at 5e7, docs/transfer.md);
+- it fits its training points and runs away between them, where no chi2
+  sees it (16O fine-tuned from 12 points: one member took the test chi2/N
+  to 934; 4He from 227 points: one member at 360x the data below a
+  spectrum's two training points).
+
+NNPDF's ``postfit`` drops replicas whose chi2 or whose arc length lies more
+than 4 standard deviations from the others'. The same iterated cut serves
+here on the training chi2/N (:func:`select_members`) and, in place of the
+arc length, on each member's largest excursion from the other members over
+the training spectra's curves (:func:`member_excursions` on
+:func:`probe_kinematics`). The arc length integrates a curve's wiggles; a
+runaway confined to a stretch of one spectrum barely moves it, while its
+excursion is tens of the others' standard deviations.
+"""
+
+import numpy as np
+
+from qestl.features import KinematicFeatures
+
+__all__ = ["member_excursions", "probe_kinematics", "select_members"]
+
+#: Floor of the members' spread in log(cross section): members that agree to
+#: better than this (a tenth of a per cent, finer than any measurement) do not
+#: make a deviation of a per cent a runaway; without it, sigmoid outputs that
+#: saturate identically in float32 give a zero spread.
+SPREAD_FLOOR = 1e-3
+
+
+def select_members(statistic, cut):
+    """The members that pass an iterated cut on a per-member statistic (NNPDF's veto).
+
+    A member passes when its statistic is at most ``cut`` standard deviations
+    (ddof = 0) above the mean over the members passing; the mean and the
+    deviation are recomputed without the members that fail until none more
+    do. Members with a non-finite statistic never pass.
+
+    Parameters
+    ----------
+    statistic : array_like of shape (n_members,)
+        E.g. each member's chi2/N on the training points, or its excursion.
+    cut : float or None
+        None keeps every member.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_members,)
+        Never all False: without a finite statistic there is nothing to choose by, and all pass.
+    """
+    statistic = np.asarray(statistic, dtype=float)
+    finite = np.isfinite(statistic)
+    if cut is None or not finite.any():
+        return np.ones(len(statistic), dtype=bool)
+    kept = finite
+    while True:
+        passing = kept & (statistic <= statistic[kept].mean() + cut * statistic[kept].std())
+        if passing.sum() == kept.sum():
+            return kept
+        kept = passing
+
+
+def probe_kinematics(kinematics, n_omega=64, n_grid=512):
+    """Points along each training spectrum, over the scaling range of the training data.
+
+    For every distinct (E, theta) of ``kinematics``, up to ``n_omega`` energy
+    transfers evenly spread (in omega) over the part of 0 < omega < E whose
+    quasielastic scaling variable psi = (omega - omega_QE) / |q| lies within
+    the range of the training points' psi. That covers the gaps between a
+    spectrum's training points and its stretches without any, as far as the
+    training data reach in psi elsewhere, but not the corners no training
+    point comes near.
+
+    Parameters
+    ----------
+    kinematics : ndarray of shape (n, 3)
+        Validated training (E [GeV], theta [deg], omega [GeV]).
+    n_omega : int, default 64
+        Probe points per spectrum, at most.
+    n_grid : int, default 512
+        Energy transfers tried per spectrum, from which those within the
+        psi range are taken.
+
+    Returns
+    -------
+    ndarray of shape (n_probes, 3)
+        (E [GeV], theta [deg], omega [GeV]).
+    """
+    kinematics = np.asarray(kinematics, dtype=float)
+    # The network's own feature code, so that psi here is psi there.
+    scaling = KinematicFeatures(scaling=True, standardize=False).fit(kinematics[:1])
+    psi_column = list(scaling.get_feature_names_out()).index("psi_QE")
+
+    def psi(points):
+        return scaling.transform(points)[:, psi_column]
+
+    psi_training = psi(kinematics)
+    low, high = psi_training.min(), psi_training.max()
+    fractions = np.arange(1, n_grid + 1) / (n_grid + 1)  # strictly inside (0, E)
+    probes = []
+    for energy, theta in np.unique(kinematics[:, :2], axis=0):
+        grid = np.column_stack(
+            [np.full(n_grid, energy), np.full(n_grid, theta), energy * fractions]
+        )
+        values = psi(grid)
+        inside = grid[(values >= low) & (values <= high)]
+        take = np.unique(np.linspace(0, len(inside) - 1, min(n_omega, len(inside))).astype(int))
+        probes.append(inside[take])
+    return np.concatenate(probes)
+
+
+def member_excursions(members, reference):
+    """Each member's largest deviation from the other members, in their standard deviations.
+
+    At every point, in log(cross section): the distance of member m from the
+    mean of the ``reference`` members other than m, divided by their
+    standard deviation (ddof = 1, floored at :data:`SPREAD_FLOOR`); the
+    largest over the points. Leaving m out is what lets one runaway stand out:
+    counted in, it would widen the spread it is measured in (one member of n
+    can then lie at most sqrt(n - 1) deviations from the mean).
+
+    Parameters
+    ----------
+    members : ndarray of shape (n_members, n_points)
+        Positive predictions of every member [any unit].
+    reference : ndarray of bool, shape (n_members,)
+        The members whose spread is the yardstick (e.g. those passing the chi2
+        cut); members outside it are measured against all of it.
+
+    Returns
+    -------
+    ndarray of shape (n_members,)
+        Dimensionless; NaN for all when fewer than three reference members
+        leave no spread to measure by.
+    """
+    reference = np.asarray(reference, dtype=bool)
+    if reference.sum() < 3:
+        return np.full(len(members), np.nan)
+    logs = np.log(np.maximum(members, np.finfo(float).tiny))
+    # Sums over the reference members, minus member m where it is one of them.
+    own = reference[:, None]
+    count = reference.sum() - own
+    total = logs[reference].sum(axis=0) - own * logs
+    squares = (logs[reference] ** 2).sum(axis=0) - own * logs**2
+    mean = total / count
+    variance = np.maximum(squares - count * mean**2, 0.0) / (count - 1)
+    spread = np.maximum(np.sqrt(variance), SPREAD_FLOOR)
+    return np.max(np.abs(logs - mean) / spread, axis=1)
