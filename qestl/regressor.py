@@ -1058,10 +1058,11 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         model.best_epoch_ = np.asarray(config["best_epoch"])
         # Models saved before the member selection keep every member.
         trained = len(model.best_epoch_)
-        model.member_chi2_ = np.asarray(config.get("member_chi2", [None] * trained), dtype=float)
-        model.member_excursion_ = np.asarray(
-            config.get("member_excursion", [None] * trained), dtype=float
-        )
+        for key in ("member_chi2", "member_excursion"):
+            values = np.asarray(config.get(key, [None] * trained), dtype=float)
+            if values.shape != (trained,):
+                raise ValueError(f"config.json: {key} must be {trained} numbers or nulls")
+            setattr(model, f"{key}_", values)
         model.members_kept_ = np.asarray(config.get("members_kept", [True] * trained), dtype=bool)
         if model.members_kept_.shape != (trained,) or not model.members_kept_.any():
             raise ValueError(

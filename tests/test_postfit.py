@@ -93,3 +93,7 @@ def test_fit_drops_members_by_their_excursion_after_the_chi2_cut(toy_data, tmp_p
     old = CrossSectionRegressor.load(tmp_path / "model")
     assert np.isnan(old.member_excursion_).all()
     assert old.members_kept_.tolist() == kept.tolist()
+    config["member_excursion"] = [1.0] * 7
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="member_excursion must be 8 numbers or nulls"):
+        CrossSectionRegressor.load(tmp_path / "model")
