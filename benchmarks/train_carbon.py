@@ -28,6 +28,7 @@ from qestl import CrossSectionRegressor, metrics
 from qestl.datasets import cut_low_excitation, load_qes, split_data
 from qestl.metrics import reduced_chi2
 from qestl.plotting import plot_spectra
+from qestl.postfit import select_members
 from qestl.validation import check_kinematics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,6 +128,8 @@ def main():
         draw(CrossSectionRegressor.load(args.output), data, test, results / f"{stem}.png")
         return
     if args.reselect:
+        if args.split != "point":
+            parser.error("--reselect rewrites the shipped model, whose split is --split point")
         reselect(Path(args.output), train, test, results / f"{stem}.json")
         return
     deltas = dict(zip(data["dataset"], data["norm_uncertainty"], strict=False))
@@ -187,12 +190,14 @@ def main():
 def selection(model):
     """The post-fit member selection of a fitted model, for the card (JSON-able)."""
     kept, excursion = model.members_kept_, model.member_excursion_
+    by_excursion = select_members(model.member_chi2_, model.member_cut) & ~kept
     return {
         "member_cut": model.member_cut,
         "members": len(kept),
         "dropped": int((~kept).sum()),
-        "member_chi2_per_point": [float(c) for c in model.member_chi2_],
-        "dropped_member_excursion": sorted(float(c) for c in excursion[~kept]),
+        # JSON has no NaN: a member without a chi2/N is written as null.
+        "member_chi2_per_point": [float(c) if np.isfinite(c) else None for c in model.member_chi2_],
+        "dropped_member_excursion": sorted(float(c) for c in excursion[by_excursion]),
         "member_excursion_median": float(np.nanmedian(excursion)),
     }
 
@@ -230,7 +235,8 @@ def card_text(result, split):
         f"chi2/N, then on the excursion along the training spectra; qestl.postfit): "
         f"{chosen['dropped']} of {chosen['members']} members dropped"
         + (
-            f" (excursions {', '.join(f'{e:.1f}' for e in chosen['dropped_member_excursion'])};"
+            f" ({len(chosen['dropped_member_excursion'])} by excursion: "
+            f"{', '.join(f'{e:.1f}' for e in chosen['dropped_member_excursion'])};"
             f" median of all {chosen['member_excursion_median']:.1f})"
             if chosen["dropped_member_excursion"]
             else ""
@@ -285,7 +291,11 @@ def reselect(folder, train, test, result_path):
     date without training: the members kept change, the weights do not.
     """
     model = CrossSectionRegressor.load(folder, device="cpu")
-    index = np.searchsorted(model.datasets_, train["dataset"].to_numpy(dtype=str))
+    labels = train["dataset"].to_numpy(dtype=str)
+    unknown = sorted(set(labels) - set(model.datasets_))
+    if unknown:
+        raise ValueError(f"{folder}: the training data hold datasets the model lacks: {unknown}")
+    index = np.searchsorted(model.datasets_, labels)
     before = model.members_kept_.copy()
     model._select_members(
         check_kinematics(train[COLS]), train["xsec"].to_numpy(), train["error"].to_numpy(), index

@@ -8,24 +8,24 @@ others does not survive:
   50 at 5e7, docs/transfer.md);
 - it fits its training points and runs away between them, where no chi2
   sees it (16O fine-tuned from 12 points: one member took the test chi2/N
-  to 934; 4He from 227 points: one member at 360x the data below a
-  spectrum's two training points).
+  to 934; 4He from 227 points: members running away in the gaps between
+  a spectrum's training points took it to 176).
 
 NNPDF's ``postfit`` drops replicas whose chi2 or whose arc length lies more
 than 4 standard deviations from the others'. The same iterated cut serves
 here on the training chi2/N (:func:`select_members`) and, in place of the
 arc length, on each member's largest excursion from the other members over
-the training spectra's curves (:func:`member_excursions` on
-:func:`probe_kinematics`). The arc length integrates a curve's wiggles; a
-runaway confined to a stretch of one spectrum barely moves it, while its
-excursion is tens of the others' standard deviations.
+the training spectra's curves (:func:`select_by_excursion`). The arc
+length integrates a curve's wiggles; a runaway confined to a stretch of
+one spectrum barely moves it, while its excursion is tens of the others'
+standard deviations.
 """
 
 import numpy as np
 
 from qestl.features import KinematicFeatures
 
-__all__ = ["member_excursions", "probe_kinematics", "select_members"]
+__all__ = ["member_excursions", "probe_kinematics", "select_by_excursion", "select_members"]
 
 #: Floor of the members' spread in log(cross section): members that agree to
 #: better than this (a tenth of a per cent, finer than any measurement) do not
@@ -47,7 +47,7 @@ def select_members(statistic, cut):
     statistic : array_like of shape (n_members,)
         E.g. each member's chi2/N on the training points, or its excursion.
     cut : float or None
-        None keeps every member.
+        In standard deviations of the statistic; None keeps every member.
 
     Returns
     -------
@@ -90,7 +90,8 @@ def probe_kinematics(kinematics, n_omega=64, n_grid=512):
     Returns
     -------
     ndarray of shape (n_probes, 3)
-        (E [GeV], theta [deg], omega [GeV]).
+        (E [GeV], theta [deg], omega [GeV]); no rows when the training
+        points span too narrow a range of psi for any grid point to fall in.
     """
     kinematics = np.asarray(kinematics, dtype=float)
     # The network's own feature code, so that psi here is psi there.
@@ -123,12 +124,12 @@ def member_excursions(members, reference):
     standard deviation (ddof = 1, floored at :data:`SPREAD_FLOOR`); the
     largest over the points. Leaving m out is what lets one runaway stand out:
     counted in, it would widen the spread it is measured in (one member of n
-    can then lie at most sqrt(n - 1) deviations from the mean).
+    can then lie at most (n - 1) / sqrt(n) deviations from the mean).
 
     Parameters
     ----------
     members : ndarray of shape (n_members, n_points)
-        Positive predictions of every member [any unit].
+        Non-negative predictions of every member [any unit].
     reference : ndarray of bool, shape (n_members,)
         The members whose spread is the yardstick (e.g. those passing the chi2
         cut); members outside it are measured against all of it.
@@ -136,13 +137,16 @@ def member_excursions(members, reference):
     Returns
     -------
     ndarray of shape (n_members,)
-        Dimensionless; NaN for all when fewer than three reference members
-        leave no spread to measure by.
+        Dimensionless. Inf for a member with a non-finite prediction (it is
+        left out of the reference); NaN for all when fewer than three
+        reference members or no points leave nothing to measure by.
     """
-    reference = np.asarray(reference, dtype=bool)
-    if reference.sum() < 3:
+    members = np.asarray(members, dtype=float)
+    finite = np.isfinite(members).all(axis=1)
+    reference = np.asarray(reference, dtype=bool) & finite
+    if reference.sum() < 3 or members.shape[1] == 0:
         return np.full(len(members), np.nan)
-    logs = np.log(np.maximum(members, np.finfo(float).tiny))
+    logs = np.log(np.maximum(np.where(finite[:, None], members, 1.0), np.finfo(float).tiny))
     # Sums over the reference members, minus member m where it is one of them.
     own = reference[:, None]
     count = reference.sum() - own
@@ -151,4 +155,39 @@ def member_excursions(members, reference):
     mean = total / count
     variance = np.maximum(squares - count * mean**2, 0.0) / (count - 1)
     spread = np.maximum(np.sqrt(variance), SPREAD_FLOOR)
-    return np.max(np.abs(logs - mean) / spread, axis=1)
+    return np.where(finite, np.max(np.abs(logs - mean) / spread, axis=1), np.inf)
+
+
+def select_by_excursion(members, kept, cut):
+    """The iterated cut on excursions, each pass measured against the members still kept.
+
+    Unlike a chi2/N, a member's excursion depends on the members it is
+    measured against, and a runaway widens the spread the others are
+    measured in: so after every pass that drops members, the excursions are
+    measured again against those left, until a pass drops none.
+
+    Parameters
+    ----------
+    members : ndarray of shape (n_members, n_points)
+        Non-negative predictions of every member [any unit], e.g. at
+        :func:`probe_kinematics`.
+    kept : ndarray of bool, shape (n_members,)
+        The members that passed the cuts before this one (e.g. on chi2/N).
+    cut : float or None
+        In standard deviations of the excursions; None keeps ``kept``.
+
+    Returns
+    -------
+    kept : ndarray of bool, shape (n_members,)
+        A subset of the ``kept`` given, never empty.
+    excursion : ndarray of shape (n_members,)
+        The excursions of the last pass (:func:`member_excursions`).
+    """
+    kept = np.array(kept, dtype=bool)
+    while True:
+        excursion = member_excursions(members, kept)
+        passing = kept.copy()
+        passing[kept] = select_members(excursion[kept], cut)
+        if passing.sum() == kept.sum():
+            return kept, excursion
+        kept = passing

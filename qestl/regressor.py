@@ -29,7 +29,7 @@ from qestl.nn import (
 )
 from qestl.nn.ensemble import BatchedBatchNorm, CurveDropout
 from qestl.persistence import load_model_dir, save_model_dir
-from qestl.postfit import member_excursions, probe_kinematics, select_members
+from qestl.postfit import probe_kinematics, select_by_excursion, select_members
 from qestl.validation import check_fit_inputs, check_kinematics
 
 __all__ = ["CrossSectionRegressor", "resolve_device", "select_members"]
@@ -500,10 +500,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     member_chi2_ : ndarray of shape (n_members,)
         Each trained member's chi2/N on all training points (``member_cut``).
     member_excursion_ : ndarray of shape (n_members,)
-        Each trained member's largest distance from the other members that
-        pass the chi2 cut, in their standard deviations of log(cross
-        section), along the training spectra
-        (:func:`qestl.postfit.member_excursions`; ``member_cut``).
+        Each trained member's largest distance from the other members kept,
+        in their standard deviations of log(cross section), along the
+        training spectra (:func:`qestl.postfit.select_by_excursion`;
+        ``member_cut``).
     members_kept_ : ndarray of bool, shape (n_members,)
         The members that ``predict`` averages.
     domain_ : dict or None
@@ -803,13 +803,12 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             self.members_kept_ = np.ones(1, dtype=bool)
             return
         self.member_chi2_ = self._member_chi2(kin, y, sigma, index)
-        kept = select_members(self.member_chi2_, self.member_cut)
-        self.member_excursion_ = member_excursions(
-            self._predict_every_member(probe_kinematics(kin)), kept
-        )
         # The second veto among the members that pass the first.
-        kept[kept] = select_members(self.member_excursion_[kept], self.member_cut)
-        self.members_kept_ = kept
+        self.members_kept_, self.member_excursion_ = select_by_excursion(
+            self._predict_every_member(probe_kinematics(kin)),
+            select_members(self.member_chi2_, self.member_cut),
+            self.member_cut,
+        )
 
     def _member_chi2(self, kin, y, sigma, index):
         """chi2/N of every trained member on the given points, with its own N_mk."""

@@ -5,7 +5,13 @@ import pytest
 
 from qestl import CrossSectionRegressor
 from qestl.features import KinematicFeatures
-from qestl.postfit import SPREAD_FLOOR, member_excursions, probe_kinematics, select_members
+from qestl.postfit import (
+    SPREAD_FLOOR,
+    member_excursions,
+    probe_kinematics,
+    select_by_excursion,
+    select_members,
+)
 
 TINY = dict(n_estimators=8, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
 
@@ -41,12 +47,39 @@ def test_member_excursions_by_hand():
 def test_member_excursions_take_the_worst_point_and_floor_the_spread():
     logs = np.zeros((5, 3))
     logs[4, 1] = 0.01  # the others agree exactly: the spread is the floor
-    logs[2, 2] = -5e-4
+    logs[2, 2] = -3e-3
     found = member_excursions(np.exp(logs), np.ones(5, dtype=bool))
     assert found[4] == pytest.approx(0.01 / SPREAD_FLOOR, rel=1e-6)
-    # member 2 is off only at point 2, where the others agree exactly
-    assert found[2] == pytest.approx(5e-4 / SPREAD_FLOOR, rel=1e-6)
+    # member 2: 0.5 deviations at point 1 (others 0, 0, 0, 0.01), and at
+    # point 2, where the others agree exactly, 3e-3 over the floor
+    assert found[2] == pytest.approx(3e-3 / SPREAD_FLOOR, rel=1e-6)
     assert np.isnan(member_excursions(np.exp(logs), np.array([1, 1, 0, 0, 0], bool))).all()
+
+
+def test_a_member_with_a_non_finite_prediction_is_out_and_no_points_measure_nothing():
+    members = np.exp(np.array([[0.0, 0.0], [0.1, 0.0], [-0.1, 0.0], [3.0, 0.0], [0.0, 0.0]]))
+    members[4, 1] = np.inf
+    found = member_excursions(members, np.ones(5, dtype=bool))
+    assert found[4] == np.inf
+    # the others are measured as if member 4 were not there
+    assert found[3] == pytest.approx(30.0)
+    assert np.isnan(member_excursions(np.ones((5, 0)), np.ones(5, dtype=bool))).all()
+
+
+def test_excursions_are_measured_again_against_the_members_left():
+    rng = np.random.default_rng(0)
+    logs = rng.normal(0.0, 0.1, size=(30, 2))
+    logs[0, 0] = 5.0  # a runaway that widens the spread at point 0...
+    logs[1, 0] = 1.0  # ...enough to hide this one, ten deviations out without it
+    members, every = np.exp(logs), np.ones(30, dtype=bool)
+    one_pass = select_members(member_excursions(members, every), 4.0)
+    assert not one_pass[0] and one_pass[1]
+    kept, excursion = select_by_excursion(members, every, 4.0)
+    assert kept.tolist() == [False, False] + [True] * 28
+    assert excursion[1] > 8
+    # the excursions returned are those against the members kept
+    assert excursion == pytest.approx(member_excursions(members, kept))
+    assert select_by_excursion(members, every, None)[0].all()
 
 
 def test_probe_kinematics_follow_each_training_spectrum_within_its_psi_range():
@@ -77,10 +110,8 @@ def test_fit_drops_members_by_their_excursion_after_the_chi2_cut(toy_data, tmp_p
     model.fit(X, y, sigma=sigma, dataset=dataset)
     by_chi2 = select_members(model.member_chi2_, 1.5)
     every = model._predict_every_member(probe_kinematics(np.asarray(X)))
-    excursion = member_excursions(every, by_chi2)
+    kept, excursion = select_by_excursion(every, by_chi2, 1.5)
     assert model.member_excursion_ == pytest.approx(excursion, rel=1e-6)
-    kept = by_chi2.copy()
-    kept[by_chi2] = select_members(excursion[by_chi2], 1.5)
     assert model.members_kept_.tolist() == kept.tolist()
     # this seed exercises both cuts
     assert by_chi2.sum() < 8 and kept.sum() < by_chi2.sum()
