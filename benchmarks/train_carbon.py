@@ -7,7 +7,9 @@ benchmarks/results/carbon_model.{md,json} with a figure of spectra.
 ``--split spectrum`` holds out 10 % of the spectra instead (whole curves:
 a test of interpolation between kinematics) and writes
 benchmarks/results/carbon_model_spectrum_holdout.* without shipping the model.
-``--plot-only`` redraws the figure of the shipped model.
+``--plot-only`` redraws the figure of the shipped model; ``--reselect``
+reruns the library's post-fit member selection on the shipped weights and
+rewrites its config and card (no training).
 
     QESTL_DATA=../shared/data/qes python benchmarks/train_carbon.py [--epochs N] [--members M]
 """
