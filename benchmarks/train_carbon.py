@@ -29,6 +29,7 @@ from _rows import machine_label
 from qestl import CrossSectionRegressor, metrics
 from qestl.datasets import cut_low_excitation, load_qes, split_data
 from qestl.metrics import reduced_chi2
+from qestl.persistence import json_floats, save_model_config
 from qestl.plotting import plot_spectra
 from qestl.postfit import select_members
 from qestl.validation import check_kinematics
@@ -197,8 +198,7 @@ def selection(model):
         "member_cut": model.member_cut,
         "members": len(kept),
         "dropped": int((~kept).sum()),
-        # JSON has no NaN: a member without a chi2/N is written as null.
-        "member_chi2_per_point": [float(c) if np.isfinite(c) else None for c in model.member_chi2_],
+        "member_chi2_per_point": json_floats(model.member_chi2_),
         "dropped_member_excursion": sorted(float(c) for c in excursion[by_excursion]),
         "member_excursion_median": float(np.nanmedian(excursion)),
     }
@@ -306,7 +306,7 @@ def reselect(folder, train, test, result_path):
     fresh = model._config()
     for key in ("member_chi2", "member_excursion", "members_kept"):
         config[key] = fresh[key]
-    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    save_model_config(folder, config)
     result = json.loads((folder / "model_card.json").read_text())
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     result.update(

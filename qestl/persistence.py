@@ -8,6 +8,7 @@ from elsewhere never runs code.
 """
 
 import json
+import math
 from importlib import resources
 from pathlib import Path
 
@@ -17,7 +18,9 @@ __all__ = [
     "FORMAT_VERSION",
     "ModelSnapshot",
     "load_model_dir",
+    "json_floats",
     "resolve_model_dir",
+    "save_model_config",
     "save_model_dir",
 ]
 
@@ -52,9 +55,39 @@ def save_model_dir(path, config, state, dtype=None):
             for name, tensor in cpu_state.items()
         }
     torch.save(cpu_state, path / _WEIGHTS)
-    config = {"format_version": FORMAT_VERSION, **config}
-    (path / _CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    save_model_config(path, config)
     return path
+
+
+def save_model_config(path, config):
+    """Write ``config`` as the ``config.json`` of the model directory ``path``.
+
+    :func:`save_model_dir` writes it beside the weights; on its own it updates
+    the fitted state a config holds without touching the weights.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An existing directory.
+    config : dict
+        JSON-serialisable; the format version is added.
+    """
+    config = {"format_version": FORMAT_VERSION, **config}
+    (Path(path) / _CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def json_floats(values):
+    """Floats for a JSON config, with None (null) for NaN and inf, which JSON lacks.
+
+    Parameters
+    ----------
+    values : array_like of shape (n,)
+
+    Returns
+    -------
+    list of float or None
+    """
+    return [float(v) if math.isfinite(v) else None for v in values]
 
 
 def resolve_model_dir(name_or_path):

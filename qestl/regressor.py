@@ -28,7 +28,7 @@ from qestl.nn import (
     profiled_normalization,
 )
 from qestl.nn.ensemble import BatchedBatchNorm, CurveDropout
-from qestl.persistence import load_model_dir, save_model_dir
+from qestl.persistence import json_floats, load_model_dir, save_model_dir
 from qestl.postfit import probe_kinematics, select_by_excursion, select_members
 from qestl.validation import check_fit_inputs, check_kinematics
 
@@ -1015,11 +1015,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             "feature_mean": self.features_.scaler_.mean_.tolist(),
             "feature_scale": self.features_.scaler_.scale_.tolist(),
             "best_epoch": np.asarray(self.best_epoch_).tolist(),
-            # JSON has no NaN: a member without a chi2/N is written as null.
-            "member_chi2": [float(c) if np.isfinite(c) else None for c in self.member_chi2_],
-            "member_excursion": [
-                float(c) if np.isfinite(c) else None for c in self.member_excursion_
-            ],
+            # A member without a chi2/N or an excursion is written as null.
+            "member_chi2": json_floats(self.member_chi2_),
+            "member_excursion": json_floats(self.member_excursion_),
             "members_kept": np.asarray(self.members_kept_).tolist(),
             "domain": self.domain_,
         }
