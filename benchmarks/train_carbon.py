@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from _budget import TimeBudget
 from _rows import machine_label
+from sklearn.base import clone
 
 from qestl import CrossSectionRegressor, metrics
 from qestl.datasets import cut_low_excitation, load_qes, split_data
@@ -116,6 +117,13 @@ def main():
         help="rerun today's post-fit member selection on the shipped model and rewrite its card",
     )
     parser.add_argument(
+        "--first-pass-members",
+        type=int,
+        default=10,
+        help="members of the first fit whose chi2 per dataset gives the PDG error scale "
+        "factors of the final fit; 0 fits the quoted errors",
+    )
+    parser.add_argument(
         "--point-replicas-only",
         action="store_true",
         help="replicas without each member's draw of the normalizations",
@@ -149,7 +157,11 @@ def main():
         callbacks=[("time_budget", TimeBudget(args.time_budget))] if args.time_budget else None,
     )
     start = time.perf_counter()
-    model.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
+    first_pass = None
+    if args.first_pass_members:
+        first_pass = error_scales(model, train, args.first_pass_members)
+    sigma = training_sigma({"first_pass": first_pass}, train)
+    model.fit(train[COLS], train["xsec"], sigma=sigma, dataset=train["dataset"])
     wall = time.perf_counter() - start
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     result = {
@@ -172,6 +184,7 @@ def main():
             "split": SPLITS[args.split],
         },
         "wall_time_s": wall,
+        "first_pass": first_pass,
         "train": figures(model, train, norm),
         "test": figures(model, test, norm),
         "normalizations": {k: float(v) for k, v in norm.items()},
@@ -188,6 +201,37 @@ def main():
         (out / "MODEL_CARD.md").write_text(text)
     draw(model, data, test, results / f"{stem}.png")
     print(text)
+
+
+def error_scales(model, train, members):
+    """PDG scale factors of the carbon datasets from a first, smaller fit.
+
+    The first fit is ``model``'s recipe with ``members`` members on the
+    quoted errors; :func:`qestl.metrics.scale_factors` of its training chi2
+    per dataset scale the errors of the final fit. The held-out figures
+    always use the quoted errors.
+
+    Returns
+    -------
+    dict
+        ``scale_factors`` (dataset -> S_k), the first fit's training chi2/N
+        per dataset, its members and wall time [s] (JSON-able).
+    """
+    start = time.perf_counter()
+    first = clone(model).set_params(n_estimators=members)
+    first.fit(train[COLS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
+    norm = dict(zip(first.datasets_, first.normalizations_.mean(axis=0), strict=True))
+    fitted = train["dataset"].map(norm).to_numpy()
+    predicted = first.predict(train[COLS])
+    pulls_squared = ((train["xsec"] - fitted * predicted) / train["error"]) ** 2
+    return {
+        "members": members,
+        "wall_time_s": time.perf_counter() - start,
+        "train_chi2_per_point_by_dataset": pulls_squared.groupby(train["dataset"]).mean().to_dict(),
+        "scale_factors": metrics.scale_factors(
+            train["xsec"], predicted, train["error"], train["dataset"], normalization=fitted
+        ),
+    }
 
 
 def selection(model):
@@ -232,6 +276,8 @@ def card_text(result, split):
             if settings["resample_normalizations"]
             else "; each member's replica draws the point errors only."
         ),
+        "",
+        error_text(result.get("first_pass")),
         "",
         f"Post-fit member selection (member_cut={chosen['member_cut']}, on the training "
         f"chi2/N, then on the excursion along the training spectra; qestl.postfit): "
@@ -299,15 +345,14 @@ def reselect(folder, train, test, result_path):
         raise ValueError(f"{folder}: the training data hold datasets the model lacks: {unknown}")
     index = np.searchsorted(model.datasets_, labels)
     before = model.members_kept_.copy()
-    model._select_members(
-        check_kinematics(train[COLS]), train["xsec"].to_numpy(), train["error"].to_numpy(), index
-    )
+    result = json.loads((folder / "model_card.json").read_text())
+    sigma = training_sigma(result, train).to_numpy()
+    model._select_members(check_kinematics(train[COLS]), train["xsec"].to_numpy(), sigma, index)
     config = json.loads((folder / "config.json").read_text())
     fresh = model._config()
     for key in ("member_chi2", "member_excursion", "members_kept"):
         config[key] = fresh[key]
     save_model_config(folder, config)
-    result = json.loads((folder / "model_card.json").read_text())
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     result.update(
         train=figures(model, train, norm),
@@ -329,6 +374,28 @@ def reselect(folder, train, test, result_path):
     ):
         path.write_text(content)
     print(text)
+
+
+def error_text(first_pass):
+    """The card's line on the errors the fit used."""
+    if not first_pass:
+        return "Fitted to the quoted point errors."
+    scaled = {k: v for k, v in first_pass["scale_factors"].items() if v > 1}
+    return (
+        f"Fitted to the point errors scaled per dataset by the PDG factor "
+        f"S_k = sqrt(max(1, chi2_k/n_k)) of a first fit of {first_pass['members']} members "
+        f"on the quoted errors ({first_pass['wall_time_s'] / 60:.1f} min, inside the wall "
+        f"time): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in scaled.items())
+        + (", the others 1" if len(scaled) < len(first_pass["scale_factors"]) else "")
+        + ". Every figure below uses the quoted errors."
+    )
+
+
+def training_sigma(result, train):
+    """The errors a card's fit used for ``train``: quoted, or scaled by its first pass."""
+    scales = (result.get("first_pass") or {}).get("scale_factors", {})
+    return train["error"] * train["dataset"].map(scales).fillna(1.0)
 
 
 def normalization_schedule(norm_start):

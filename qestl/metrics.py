@@ -19,6 +19,7 @@ __all__ = [
     "band_calibration",
     "chi2_scorer",
     "profile_normalizations",
+    "scale_factors",
     "event_proxies",
     "histogram_pulls",
     "map_proxies",
@@ -75,6 +76,55 @@ def profile_normalizations(y, y_pred, sigma, dataset, norm_uncertainty):
     num = np.bincount(index, y_pred * y / sigma**2, minlength=k) + prior
     den = np.bincount(index, (y_pred / sigma) ** 2, minlength=k) + prior
     return (num / den)[index]
+
+
+def scale_factors(y, y_pred, sigma, dataset, normalization=None):
+    """PDG scale factors of the datasets of a fit: S_k = sqrt(max(1, chi2_k / n_k)).
+
+    A dataset whose points scatter about the fit by more than their errors
+    allow (chi2_k / n_k > 1) gets errors scaled by S_k in a refit, as the
+    Particle Data Group scales the errors of inconsistent measurements
+    (RPP, "Introduction", section 5.2.2); the others keep theirs (S_k = 1).
+    A fit to errors scaled so weights each dataset by how well it can be
+    fitted at all: a few points that no smooth curve through their
+    neighbours meets no longer pull the curve away from those neighbours.
+
+    n_k rather than PDG's n_k - 1: the fit shares its parameters among all
+    datasets, so no single dataset has a number of degrees of freedom.
+
+    Parameters
+    ----------
+    y, y_pred, sigma : array_like (n,)
+        Data, the first fit's prediction and the quoted point errors
+        [nb/(sr GeV)].
+    dataset : array_like (n,)
+        Dataset label of each point.
+    normalization : array_like (n,), optional
+        N_k(i) of each point (e.g. the first fit's ``normalizations_``);
+        1 if not given.
+
+    Returns
+    -------
+    dict
+        Dataset label -> S_k >= 1; multiply each point's error by its
+        dataset's factor (``sigma * pd.Series(dataset).map(factors)``).
+
+    Examples
+    --------
+    >>> scale_factors([1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 2.0, 0.0], [0.5] * 4, ["a", "a", "b", "b"])
+    {'a': 1.0, 'b': 2.0}
+    """
+    y, y_pred, sigma = _arrays(y, y_pred, sigma)
+    dataset = np.asarray(dataset)
+    if dataset.shape != y.shape:
+        raise ValueError(f"dataset has {dataset.size} labels for {y.size} points")
+    if normalization is not None:
+        y_pred = y_pred * np.asarray(normalization, dtype=float).ravel()
+    labels, index = np.unique(dataset, return_inverse=True)
+    chi2_k = np.bincount(index, ((y_pred - y) / sigma) ** 2, minlength=labels.size)
+    n_k = np.bincount(index, minlength=labels.size)
+    factors = np.sqrt(np.maximum(1.0, chi2_k / n_k))
+    return dict(zip(labels.tolist(), factors.tolist(), strict=True))
 
 
 def chi2(y, y_pred, sigma, *, dataset=None, norm_uncertainty=None, normalization=None):

@@ -721,6 +721,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         sigma : array_like of shape (n,), optional
             Point-to-point errors [nb/(sr GeV)]. Without them the loss is a
             plain squared error (sigma = 1 for all points; say so once).
+            For datasets that scatter beyond their quoted errors, errors
+            scaled by :func:`qestl.metrics.scale_factors` of a first fit
+            (docs/regressor.md, "Datasets that scatter beyond their errors").
         dataset : array_like of shape (n,), optional
             Normalization-set label of each point; one N_k per label. Without
             it all points share one normalization.
