@@ -356,7 +356,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         (50k parameters) with the defaults train 50 members on carbon in
         about 8 minutes on 2 CPU cores (0.32 s per epoch,
         benchmarks/results/ensemble_speed_cpu_defaults.md; held-out chi2/N
-        1.55, benchmarks/results/carbon_model.md). Against ten blocks of width 64
+        1.55 fitted to the quoted errors, 1.49 to PDG-scaled ones,
+        docs/regressor.md). Against ten blocks of width 64
         (the previous default) they lowered the held-out chi2/N of 10-member
         fits on three random splits from 1.72 / 1.48 / 1.39 to 1.60 / 1.50 /
         1.22 at batch 128 (benchmarks/results/carbon_recipes.md).
