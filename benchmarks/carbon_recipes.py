@@ -218,9 +218,10 @@ def markdown(rows):
         "figures. residual-blocks: a skip connection around every hidden block whose input "
         "and output widths agree (h + block(h), blocks 2-4), patched into the network for "
         "the test and taken out again. 'with PDG-scaled errors' is what --scale-errors "
-        "does: the errors of each dataset scaled by S_k = sqrt(max(1, chi2_k/n_k)) of the "
-        "defaults row of the same seed (the first fit, whose time the row's wall time "
-        "includes); train and test figures use the quoted errors.",
+        "does: the errors of each dataset scaled by S_k = sqrt(max(1, chi2_k/n_k)) of a "
+        "first fit of the same recipe and seed on the quoted errors (for the rows of "
+        "2026-12-02, the defaults row of that seed; the row's wall time includes it); "
+        "train and test figures use the quoted errors.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -108,7 +108,11 @@ def main():
     parser.add_argument("--lr", type=float, default=CrossSectionRegressor().lr)
     parser.add_argument("--batch", type=int, default=CrossSectionRegressor().batch_size)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--time-budget", type=float, help="stop training after this many s")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        help="stop training after this many s (the first pass and the final fit each)",
+    )
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--output", default=str(ROOT / "qestl" / "pretrained" / "carbon"))
@@ -283,7 +287,8 @@ def card_text(result, split):
         error_text(result.get("first_pass")),
         "",
         f"Post-fit member selection (member_cut={chosen['member_cut']}, on the training "
-        f"chi2/N, then on the excursion along the training spectra; qestl.postfit): "
+        f"chi2/N with the errors the fit used, then on the excursion along the training "
+        f"spectra; qestl.postfit): "
         f"{chosen['dropped']} of {chosen['members']} members dropped"
         + (
             f" ({len(chosen['dropped_member_excursion'])} by excursion: "
@@ -397,8 +402,14 @@ def error_text(first_pass):
 
 def training_sigma(result, train):
     """The errors a card's fit used for ``train``: quoted, or scaled by its first pass."""
-    scales = (result.get("first_pass") or {}).get("scale_factors", {})
-    return train["error"] * train["dataset"].map(scales).fillna(1.0)
+    scales = (result.get("first_pass") or {}).get("scale_factors")
+    if not scales:
+        return train["error"]
+    factors = train["dataset"].map(scales)
+    if factors.isna().any():
+        missing = sorted(set(train["dataset"][factors.isna()]))
+        raise ValueError(f"no scale factor for datasets {missing} in the card's first pass")
+    return train["error"] * factors
 
 
 def normalization_schedule(norm_start):

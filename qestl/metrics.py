@@ -119,9 +119,15 @@ def scale_factors(y, y_pred, sigma, dataset, normalization=None):
     if dataset.shape != y.shape:
         raise ValueError(f"dataset has {dataset.size} labels for {y.size} points")
     if normalization is not None:
-        y_pred = y_pred * np.asarray(normalization, dtype=float).ravel()
+        normalization = np.asarray(normalization, dtype=float).ravel()
+        if normalization.shape != y.shape:
+            raise ValueError(f"normalization has {normalization.size} values for {y.size} points")
+        y_pred = y_pred * normalization
     labels, index = np.unique(dataset, return_inverse=True)
     chi2_k = np.bincount(index, ((y_pred - y) / sigma) ** 2, minlength=labels.size)
+    if not np.all(np.isfinite(chi2_k)):
+        bad = labels[~np.isfinite(chi2_k)].tolist()
+        raise ValueError(f"non-finite chi2 in datasets {bad}: NaN or inf among their values")
     n_k = np.bincount(index, minlength=labels.size)
     factors = np.sqrt(np.maximum(1.0, chi2_k / n_k))
     return dict(zip(labels.tolist(), factors.tolist(), strict=True))

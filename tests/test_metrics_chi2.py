@@ -42,3 +42,7 @@ def test_scale_factors_reject_bad_input():
         scale_factors([1.0, 1.0], [1.0, 1.0], [0.1, 0.1], ["k"])
     with pytest.raises(ValueError, match="sigma: 1 values <= 0"):
         scale_factors([1.0, 1.0], [1.0, 1.0], [0.1, 0.0], ["k", "k"])
+    with pytest.raises(ValueError, match="normalization has 1 values for 2 points"):
+        scale_factors([1.0, 1.0], [1.0, 1.0], [0.1, 0.1], ["k", "k"], normalization=[1.0])
+    with pytest.raises(ValueError, match=r"non-finite chi2 in datasets \['b'\]"):
+        scale_factors([1.0, np.nan], [1.0, 1.0], [0.1, 0.1], ["a", "b"])
