@@ -84,7 +84,8 @@ def scale_factors(y, y_pred, sigma, dataset, normalization=None):
     A dataset whose points scatter about the fit by more than their errors
     allow (chi2_k / n_k > 1) gets errors scaled by S_k in a refit, as the
     Particle Data Group scales the errors of inconsistent measurements
-    (RPP, "Introduction", section 5.2.2); the others keep theirs (S_k = 1).
+    (Review of Particle Physics, Introduction, on averages of discrepant
+    measurements); the others keep theirs (S_k = 1).
     A fit to errors scaled so weights each dataset by how well it can be
     fitted at all: a few points that no smooth curve through their
     neighbours meets no longer pull the curve away from those neighbours.
