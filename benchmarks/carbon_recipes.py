@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _rows import record
-from train_carbon import error_scales, figures
+from train_carbon import error_scales, figures, scaled_errors
 
 from qestl import CrossSectionRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
@@ -133,10 +133,8 @@ def run(name, members, seed=2024, exclude=(), dataset_inputs=False, scale_errors
         n_estimators=members, norm_uncertainty=deltas, random_state=seed, **RECIPES[name]
     )
     start = time.perf_counter()
-    sigma = train["error"]
-    if scale_errors:
-        scales = error_scales(model, train, members)["scale_factors"]
-        sigma = sigma * train["dataset"].map(scales)
+    scales = error_scales(model, train, members)["scale_factors"] if scale_errors else None
+    sigma = scaled_errors(train, scales)
     model.fit(train[COLS], train["xsec"], sigma=sigma, dataset=train["dataset"])
     recipe = name + "".join(f" without {citation}" for citation in exclude)
     recipe += " with dataset inputs" if dataset_inputs else ""

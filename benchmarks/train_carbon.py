@@ -167,7 +167,7 @@ def main():
     first_pass = None
     if args.first_pass_members:
         first_pass = error_scales(model, train, args.first_pass_members)
-    sigma = training_sigma({"first_pass": first_pass}, train)
+    sigma = scaled_errors(train, first_pass and first_pass["scale_factors"])
     model.fit(train[COLS], train["xsec"], sigma=sigma, dataset=train["dataset"])
     wall = time.perf_counter() - start
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
@@ -354,7 +354,8 @@ def reselect(folder, train, test, result_path):
     index = np.searchsorted(model.datasets_, labels)
     before = model.members_kept_.copy()
     result = json.loads((folder / "model_card.json").read_text())
-    sigma = training_sigma(result, train).to_numpy()
+    sigma = scaled_errors(train, (result.get("first_pass") or {}).get("scale_factors"))
+    sigma = sigma.to_numpy()
     model._select_members(check_kinematics(train[COLS]), train["xsec"].to_numpy(), sigma, index)
     config = json.loads((folder / "config.json").read_text())
     fresh = model._config()
@@ -400,15 +401,14 @@ def error_text(first_pass):
     )
 
 
-def training_sigma(result, train):
-    """The errors a card's fit used for ``train``: quoted, or scaled by its first pass."""
-    scales = (result.get("first_pass") or {}).get("scale_factors")
+def scaled_errors(train, scales):
+    """The errors of ``train`` scaled by dataset -> factor ``scales``; quoted without them."""
     if not scales:
         return train["error"]
     factors = train["dataset"].map(scales)
     if factors.isna().any():
         missing = sorted(set(train["dataset"][factors.isna()]))
-        raise ValueError(f"no scale factor for datasets {missing} in the card's first pass")
+        raise ValueError(f"no scale factor for datasets {missing}")
     return train["error"] * factors
 
 
