@@ -81,15 +81,16 @@ def figures(model, part, norm_by_dataset, members=None):
         "n_points": len(part),
         # how much chi2/N would move with another draw of points like these
         "chi2_per_point_standard_error": float(pulls_squared.std(ddof=1) / np.sqrt(len(part))),
-        "chi2_per_point_fitted_norm": reduced_chi2(
-            part["xsec"], mean, part["error"], dataset=part["dataset"], normalization=fitted
-        ),
+        # the training fit's N_k, without their penalty (a property of the fit,
+        # not of these points)
+        "chi2_per_point_fitted_norm": reduced_chi2(part["xsec"], fitted * mean, part["error"]),
         "chi2_per_point_profiled_norm": reduced_chi2(
             part["xsec"],
             mean,
             part["error"],
             dataset=part["dataset"],
             norm_uncertainty=part["norm_uncertainty"],
+            treatment="profile",
         ),
         "chi2_per_point_no_norm": reduced_chi2(part["xsec"], mean, part["error"]),
         "member_chi2_per_point_median": float(np.median(member_chi2)),

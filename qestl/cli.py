@@ -4,6 +4,9 @@ import argparse
 import sys
 from pathlib import Path
 
+# The default source's name only: importing qestl.transfer (torch) would slow `--help`.
+TRANSFER_SOURCE = "carbon-2026-11-30"
+
 __all__ = ["main"]
 
 
@@ -58,16 +61,21 @@ def _run_benchmark(args):
         run_transfer_benchmark(
             targets=args.targets,
             fractions=args.fractions,
-            seeds=args.seeds,
-            seeds_large=args.seeds_large,
+            seeds=args.seeds if len(args.seeds) > 1 else args.seeds[0],
+            methods=args.methods,
+            source=args.source,
             output=args.output,
             name=args.name,
             data_home=args.data_home,
-            resume=getattr(args, "resume", False),
             data_source=args.data,
+            n_estimators=args.members,
+            max_epochs=args.max_epochs,
             source_prior=args.source_prior,
+            n_jobs=args.n_jobs,
+            scheduler=args.scheduler,
+            resume=not args.restart,
         )
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, OSError, ImportError) as error:
         print(f"qestl: {error}", file=sys.stderr)
         return 2
     results = Path(args.output) / f"{args.name}.md"
@@ -77,8 +85,10 @@ def _run_benchmark(args):
 
 
 def _run_transfer(args):
-    args.targets, args.fractions = [args.target], [args.train_fraction]
-    args.seeds, args.seeds_large = 1, 1
+    args.targets, args.fractions, args.seeds = [args.target], [args.train_fraction], [1]
+    args.methods = ["scaled", "superscaling", "full", "shallow", "scratch"]
+    args.members, args.max_epochs, args.n_jobs = None, None, 1
+    args.scheduler, args.restart = None, False
     args.name = f"transfer_{args.target}"
     return _run_benchmark(args)
 
@@ -112,18 +122,67 @@ def build_parser():
         "benchmark",
         help="transfer benchmark: carbon -> other nuclei (scaled, fine-tuned, scratch)",
     )
-    bench.add_argument("--targets", nargs="+", default=["16O", "27Al", "56Fe", "4He"])
-    bench.add_argument("--fractions", nargs="+", type=float, default=[0.1, 0.7])
-    bench.add_argument("--seeds", type=int, default=3, help="random splits per setting")
     bench.add_argument(
-        "--seeds-large", type=int, default=1, help="splits when the training set exceeds 1000"
+        "--targets",
+        nargs="+",
+        default=["16O", "27Al", "56Fe", "4He"],
+        help="nuclei; 27Al* is 27Al without Rock 1992's 7.257 GeV points (default %(default)s)",
+    )
+    bench.add_argument(
+        "--fractions",
+        nargs="+",
+        type=float,
+        default=[0.1, 0.7],
+        help="training fractions of the points (default %(default)s)",
+    )
+    bench.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=[3],
+        help="random splits: one count, or one per fraction (default %(default)s)",
+    )
+    bench.add_argument(
+        "--methods",
+        nargs="+",
+        default=["scaled", "superscaling", "full", "shallow", "scratch"],
+        help="scaled, superscaling, scratch, full, shallow, L<k> (k trailing layers trained) "
+        "or layers (every L: the layer-wise study) (default %(default)s)",
+    )
+    bench.add_argument(
+        "--source",
+        default=TRANSFER_SOURCE,
+        help="carbon model: a shipped name or a saved-model folder (default %(default)s)",
+    )
+    bench.add_argument(
+        "--members", type=int, default=None, help="members fine-tuned (default: all the source's)"
+    )
+    bench.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="epochs of every fit (default: the estimators' own, 1000 for fine-tuning)",
+    )
+    bench.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="fits in parallel on this machine, one torch thread each (default 1)",
+    )
+    bench.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (tcp://host:8786) to run the fits on a cluster "
+        "(default $QESTL_DASK_SCHEDULER; needs pip install 'qestl[dask]')",
     )
     bench.add_argument("--name", default="transfer", help="stem of the result files")
     bench.add_argument("--data-home", default=None, help=home_help)
     bench.add_argument("--data", choices=data_choices, default="auto", help=data_help)
     bench.add_argument("--output", default="qestl-output", help="folder for results")
     bench.add_argument(
-        "--resume", action="store_true", help="keep the runs in <name>.json, fit the missing ones"
+        "--restart",
+        action="store_true",
+        help="refit every cell (default: keep the cells already in <name>.json)",
     )
     bench.add_argument("--source-prior", type=float, default=0.0, help=prior_help)
     bench.set_defaults(run=_run_benchmark)
@@ -137,6 +196,9 @@ def build_parser():
     transfer.add_argument("--data", choices=data_choices, default="auto", help=data_help)
     transfer.add_argument("--output", default="qestl-output", help="folder for results")
     transfer.add_argument("--source-prior", type=float, default=0.0, help=prior_help)
+    transfer.add_argument(
+        "--source", default=TRANSFER_SOURCE, help="carbon model (default %(default)s)"
+    )
     transfer.set_defaults(run=_run_transfer)
     return parser
 

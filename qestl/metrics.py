@@ -4,6 +4,8 @@ chi2 of cross-section fits; MAP-3D, MAP-2D and EMD of generated neutrino
 events (Bonilla et al., arXiv:2508.12987).
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 import ot
 import pandas as pd
@@ -11,6 +13,7 @@ from sklearn.utils.metadata_routing import MetadataRequest
 
 from qestl import kinematics
 from qestl.constants import M_MUON
+from qestl.datasets.normalization import dataset_norm_uncertainty
 
 __all__ = [
     "chi2",
@@ -18,6 +21,9 @@ __all__ = [
     "band_pulls",
     "band_calibration",
     "chi2_scorer",
+    "make_chi2_scorer",
+    "resolve_norm_uncertainty",
+    "TREATMENTS",
     "profile_normalizations",
     "scale_factors",
     "event_proxies",
@@ -42,6 +48,8 @@ def _arrays(y, y_pred, sigma):
         raise ValueError(
             f"y, y_pred and sigma differ in length: {y.size}, {y_pred.size}, {sigma.size}"
         )
+    if y.size == 0:
+        raise ValueError("no points: y, y_pred and sigma are empty")
     if np.any(sigma <= 0):
         raise ValueError(f"sigma: {int(np.sum(sigma <= 0))} values <= 0")
     return y, y_pred, sigma
@@ -134,50 +142,245 @@ def scale_factors(y, y_pred, sigma, dataset, normalization=None):
     return dict(zip(labels.tolist(), factors.tolist(), strict=True))
 
 
-def chi2(y, y_pred, sigma, *, dataset=None, norm_uncertainty=None, normalization=None):
-    """chi2 = sum_i (N_k(i) f_i - y_i)^2 / sigma_i^2 [+ sum_k (N_k - 1)^2 / delta_k^2].
+#: The treatments of the datasets' normalizations that :func:`chi2` knows.
+TREATMENTS = ("none", "quadrature", "profile")
 
-    No factor 1/2. Without ``dataset`` every N_k = 1. With ``dataset`` and
-    ``norm_uncertainty`` the normalizations are profiled in closed form
-    (:func:`profile_normalizations`) unless ``normalization`` gives them, and
-    the penalty is added.
+
+def _check_treatment(treatment):
+    if not (isinstance(treatment, str) and treatment in TREATMENTS):
+        raise ValueError(f"treatment must be one of {TREATMENTS}, got {treatment!r}")
+
+
+def resolve_norm_uncertainty(dataset, norm_uncertainty, n):
+    """Relative normalization uncertainty delta_k(i) of each point, from any form chi2 takes.
+
+    Parameters
+    ----------
+    dataset : array_like (n,) or None
+        Dataset label of each point, as in :func:`qestl.datasets.load_qes`:
+        ``"<citation>"`` or ``"<citation> theta=<angle>"``.
+    norm_uncertainty : None, float, array_like (n,) or mapping
+        - float: one delta for every point;
+        - array_like (n,): delta of each point (e.g. the ``norm_uncertainty``
+          column of :func:`qestl.datasets.load_qes`);
+        - mapping (e.g. dict) dataset label -> delta: it must hold every label
+          of ``dataset``;
+        - None: delta of each dataset from the table of
+          :mod:`qestl.datasets.normalization`
+          (:func:`~qestl.datasets.normalization.dataset_norm_uncertainty`;
+          citations the table does not know get its 5 % default).
+    n : int
+        Number of points.
+
+    Returns
+    -------
+    ndarray (n,) of float64
+        delta of each point (relative: 0.03 means 3 %), finite and >= 0.
+
+    Raises
+    ------
+    ValueError
+        If ``dataset`` or an array does not have ``n`` entries, if the
+        mapping lacks labels of ``dataset`` (naming them), if a mapping or
+        None comes without ``dataset``, or if a delta is negative or not
+        finite.
+
+    Examples
+    --------
+    >>> resolve_norm_uncertainty(["Chen:1990kq theta=15", "Chen:1990kq theta=85"], None, 2)
+    array([0.01 , 0.021])
+    >>> resolve_norm_uncertainty(["a", "b", "a"], {"a": 0.02, "b": 0.05}, 3)
+    array([0.02, 0.05, 0.02])
+    >>> resolve_norm_uncertainty(None, 0.04, 2)
+    array([0.04, 0.04])
+    """
+    labels = None
+    if dataset is not None:
+        labels = np.asarray(dataset).ravel()
+        if labels.size != n:
+            raise ValueError(f"dataset has {labels.size} labels for {n} points")
+    if norm_uncertainty is None or isinstance(norm_uncertainty, Mapping):
+        if labels is None:
+            given = "per dataset (a mapping)" if norm_uncertainty is not None else "from the table"
+            raise ValueError(
+                f"norm_uncertainty {given} needs the dataset labels: pass dataset, or "
+                "norm_uncertainty as a float or one value per point"
+            )
+        unique, index = np.unique(labels, return_inverse=True)
+        unique = unique.tolist()
+        if norm_uncertainty is None:
+            per_dataset = [dataset_norm_uncertainty(label) for label in unique]
+        else:
+            missing = [label for label in unique if label not in norm_uncertainty]
+            if missing:
+                raise ValueError(f"norm_uncertainty has no value for the datasets {missing}")
+            per_dataset = [float(norm_uncertainty[label]) for label in unique]
+        delta = np.asarray(per_dataset, dtype=np.float64)[index]
+    else:
+        delta = np.asarray(norm_uncertainty, dtype=np.float64)
+        if delta.ndim == 0:
+            delta = np.full(n, float(delta))
+        else:
+            delta = delta.ravel()
+            if delta.size != n:
+                raise ValueError(f"norm_uncertainty has {delta.size} values for {n} points")
+    bad = ~np.isfinite(delta) | (delta < 0)
+    if bad.any():
+        raise ValueError(
+            f"norm_uncertainty must be finite and >= 0: {int(bad.sum())} values are not "
+            f"(first {delta[bad][0]!r})"
+        )
+    return delta
+
+
+def _constant_per_dataset(values, index, first, labels, name):
+    varies = values != values[first][index]
+    if varies.any():
+        bad = np.unique(labels[varies]).tolist()
+        raise ValueError(f"{name} differs among the points of the datasets {bad}")
+
+
+def chi2(
+    y,
+    y_pred,
+    sigma,
+    *,
+    dataset=None,
+    norm_uncertainty=None,
+    treatment="none",
+    normalization=None,
+):
+    """chi2 of a prediction against data, the datasets' normalizations treated one of three ways.
+
+    No factor 1/2; computed in float64.
+
+    - ``"none"``: chi2 = sum_i (f_i - y_i)^2 / sigma_i^2. Every dataset is
+      taken at its quoted normalization (N_k = 1); only the point-to-point
+      errors count.
+    - ``"quadrature"``: chi2 = sum_i (f_i - y_i)^2 / (sigma_i^2 + (delta_k(i) y_i)^2).
+      A dataset's normalization uncertainty counts as an extra error of
+      each of its points, delta_k times the measured value, added in
+      quadrature: the evaluation error of Graczyk et al. (2026), Table I,
+      the currency in which that paper's chi2 values are quoted.
+    - ``"profile"``: chi2 = sum_i (N_k(i) f_i - y_i)^2 / sigma_i^2 + sum_k (N_k - 1)^2 / delta_k^2,
+      at the N_k that minimise it (closed form, :func:`profile_normalizations`;
+      unbounded, unlike the training loss of :mod:`qestl.nn.losses`). Each
+      dataset may be rescaled as a whole, at a cost set by its quoted
+      normalization uncertainty (Kowal et al., PRC 110, 025501; Graczyk et
+      al. 2026, eqs. A4-A5).
 
     Parameters
     ----------
     y, y_pred, sigma : array_like (n,)
-        Data, prediction, point-to-point errors [nb/(sr GeV)].
+        Data, prediction and point-to-point errors [nb/(sr GeV)]; sigma > 0.
     dataset : array_like (n,), optional
-        Dataset label of each point.
-    norm_uncertainty : float or array_like (n,), optional
-        Relative normalization uncertainty of each point's dataset.
+        Dataset label of each point (``"<citation>"`` or
+        ``"<citation> theta=<angle>"``, as :func:`qestl.datasets.load_qes`
+        makes them). Needed by ``"profile"``, and by ``"quadrature"`` unless
+        ``norm_uncertainty`` is a float or per-point array; ignored by ``"none"``.
+    norm_uncertainty : float, array_like (n,) or mapping, optional
+        Relative normalization uncertainty delta_k of each point's dataset:
+        one float, one value per point, or a mapping dataset label -> delta
+        holding every label of ``dataset``. None: the table of
+        :mod:`qestl.datasets.normalization`, from the labels (5 % for
+        citations it does not know). See :func:`resolve_norm_uncertainty`.
+        ``"profile"`` needs delta > 0 and one delta per dataset;
+        ``"quadrature"`` takes delta = 0 as no normalization error. Ignored
+        by ``"none"``.
+    treatment : {"none", "quadrature", "profile"}, default "none"
+        How the normalizations enter, as above.
     normalization : array_like (n,), optional
-        Fixed N_k(i) per point (e.g. those fitted on training data).
+        ``"profile"`` only: fixed N_k(i) of each point (e.g. those fitted on
+        training data), one value per dataset, used instead of the profiled
+        ones; the penalty is still added.
 
     Returns
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        For an unknown ``treatment`` (before anything else), ``normalization``
+        with another treatment than ``"profile"``, ``"profile"`` without
+        ``dataset`` or with a delta of 0, and the input errors of
+        :func:`resolve_norm_uncertainty`.
+
     Examples
     --------
-    >>> chi2([1.0, 2.0], [1.1, 1.8], [0.1, 0.2])
-    2.0
+    Two points, pulls 1 and 2:
+
+    >>> y, f, sigma = [4.0, 2.0], [5.0, 1.0], [1.0, 0.5]
+    >>> chi2(y, f, sigma)
+    5.0
+
+    A 25 % normalization uncertainty adds 0.25 * 4 = 1 and 0.25 * 2 = 0.5 in
+    quadrature: 1 / (1 + 1) + 1 / (0.25 + 0.25):
+
+    >>> chi2(y, f, sigma, norm_uncertainty=0.25, treatment="quadrature")
+    2.5
+
+    Per dataset from the table: Chen 1990 quotes 1.0 % at 15 degrees and
+    2.1 % at 85 degrees, so 1 / (1 + 1) + 0.35^2 / (0.28^2 + 0.21^2):
+
+    >>> labels = ["Chen:1990kq theta=15", "Chen:1990kq theta=85"]
+    >>> chi2([100.0, 10.0], [101.0, 10.35], [1.0, 0.28], dataset=labels, treatment="quadrature")
+    1.5
+
+    Profiled: three points twice the prediction, sigma = delta = 0.5, give
+    N = (24 + 4) / (12 + 4) = 1.75 and 3 (0.25 / 0.5)^2 + (0.75 / 0.5)^2:
+
+    >>> chi2([2.0] * 3, [1.0] * 3, [0.5] * 3, dataset=["a"] * 3, norm_uncertainty=0.5,
+    ...      treatment="profile")
+    3.0
     """
+    _check_treatment(treatment)
+    if normalization is not None and treatment != "profile":
+        raise ValueError(
+            f"normalization (fixed N_k) needs treatment='profile', got treatment={treatment!r}"
+        )
     y, y_pred, sigma = _arrays(y, y_pred, sigma)
-    if dataset is None or (norm_uncertainty is None and normalization is None):
+    if treatment == "none":
         return float(np.sum(((y_pred - y) / sigma) ** 2))
+    if treatment == "quadrature":
+        delta = resolve_norm_uncertainty(dataset, norm_uncertainty, y.size)
+        return float(np.sum((y_pred - y) ** 2 / (sigma**2 + (delta * y) ** 2)))
+    if dataset is None:
+        raise ValueError(
+            "treatment='profile' needs dataset: it fits one normalization N_k per dataset label"
+        )
+    delta = resolve_norm_uncertainty(dataset, norm_uncertainty, y.size)
+    if np.any(delta == 0):
+        raise ValueError(
+            "treatment='profile' needs norm_uncertainty > 0 (the penalty divides by it); "
+            "use treatment='none' for datasets of exact normalization"
+        )
+    labels = np.asarray(dataset).ravel()
+    _, first, index = np.unique(labels, return_index=True, return_inverse=True)
+    _constant_per_dataset(delta, index, first, labels, "norm_uncertainty")
     if normalization is None:
-        normalization = profile_normalizations(y, y_pred, sigma, dataset, norm_uncertainty)
-    normalization = np.asarray(normalization, dtype=float)
+        normalization = profile_normalizations(y, y_pred, sigma, labels, delta)
+    else:
+        normalization = np.asarray(normalization, dtype=np.float64).ravel()
+        if normalization.size != y.size:
+            raise ValueError(f"normalization has {normalization.size} values for {y.size} points")
+        _constant_per_dataset(normalization, index, first, labels, "normalization")
     value = np.sum(((normalization * y_pred - y) / sigma) ** 2)
-    if norm_uncertainty is not None:
-        delta = np.broadcast_to(np.asarray(norm_uncertainty, dtype=float), y.shape)
-        _, first = np.unique(np.asarray(dataset), return_index=True)
-        value += np.sum(((normalization[first] - 1.0) / delta[first]) ** 2)
+    value += np.sum(((normalization[first] - 1.0) / delta[first]) ** 2)
     return float(value)
 
 
-def reduced_chi2(y, y_pred, sigma, **kwargs):
-    """chi2 per point, chi2 / n (see :func:`chi2` for the arguments).
+def reduced_chi2(
+    y,
+    y_pred,
+    sigma,
+    *,
+    dataset=None,
+    norm_uncertainty=None,
+    treatment="none",
+    normalization=None,
+):
+    """chi2 per point, chi2 / n (see :func:`chi2` for the arguments and the treatments).
 
     Returns
     -------
@@ -185,10 +388,22 @@ def reduced_chi2(y, y_pred, sigma, **kwargs):
 
     Examples
     --------
-    >>> reduced_chi2([1.0, 2.0], [1.1, 1.8], [0.1, 0.2])
-    1.0
+    >>> reduced_chi2([4.0, 2.0], [5.0, 1.0], [1.0, 0.5])
+    2.5
+    >>> reduced_chi2([4.0, 2.0], [5.0, 1.0], [1.0, 0.5], norm_uncertainty=0.25,
+    ...              treatment="quadrature")
+    1.25
     """
-    return chi2(y, y_pred, sigma, **kwargs) / np.size(y)
+    value = chi2(
+        y,
+        y_pred,
+        sigma,
+        dataset=dataset,
+        norm_uncertainty=norm_uncertainty,
+        treatment=treatment,
+        normalization=normalization,
+    )
+    return value / np.size(np.ravel(y))
 
 
 def band_pulls(y, y_pred, sigma, band):
@@ -244,36 +459,116 @@ def band_calibration(y, y_pred, sigma, band):
 
 
 class _Chi2Scorer:
-    """Minus chi2 per point of ``estimator.predict(X)``; asks for ``sigma`` via metadata routing.
+    """Minus chi2 per point of ``estimator.predict(X)``, asking for its metadata via routing.
 
     A small class rather than ``make_scorer(...).set_score_request(sigma=True)``:
     the latter can only be built once routing is enabled, and a module-level
-    scorer must exist before that.
+    scorer must exist before that. Built by :func:`make_chi2_scorer`.
     """
 
-    def __call__(self, estimator, X, y_true, sigma=None, **kwargs):
-        if sigma is None:
+    def __init__(self, treatment="none"):
+        _check_treatment(treatment)
+        self.treatment = treatment
+
+    def _needs(self):
+        return ("sigma",) if self.treatment == "none" else ("sigma", "dataset")
+
+    def __call__(self, estimator, X, y_true, sigma=None, dataset=None, norm_uncertainty=None):
+        missing = [] if sigma is not None else ["sigma"]
+        # quadrature can do with per-point deltas alone; profile needs the labels
+        if dataset is None and (
+            self.treatment == "profile"
+            or (self.treatment == "quadrature" and norm_uncertainty is None)
+        ):
+            missing.append("dataset")
+        if missing:
+            needs = self._needs()
+            params = ", ".join(f'"{name}": ...' for name in needs)
+            kwargs = ", ".join(f"{name}=..." for name in needs)
             raise ValueError(
-                "chi2_scorer needs the point errors: enable metadata routing "
-                "(sklearn.set_config(enable_metadata_routing=True)) and pass sigma"
+                f"{self!r} got no {' or '.join(missing)}: enable metadata routing, "
+                "sklearn.set_config(enable_metadata_routing=True), and pass "
+                f"params={{{params}}} to cross_val_score (or cross_validate), or "
+                f"{kwargs} to GridSearchCV.fit"
             )
-        return -reduced_chi2(y_true, estimator.predict(X), sigma)
+        if self.treatment == "none":
+            dataset = norm_uncertainty = None
+        return -reduced_chi2(
+            y_true,
+            estimator.predict(X),
+            sigma,
+            dataset=dataset,
+            norm_uncertainty=norm_uncertainty,
+            treatment=self.treatment,
+        )
 
     def get_metadata_routing(self):
-        request = MetadataRequest(owner="chi2_scorer")
+        request = MetadataRequest(owner=repr(self))
         request.score.add_request(param="sigma", alias=True)
+        if self.treatment != "none":
+            # Requested, not required: routing passes them when given;
+            # without norm_uncertainty the table supplies delta from the labels.
+            request.score.add_request(param="dataset", alias=True)
+            request.score.add_request(param="norm_uncertainty", alias=True)
         return request
 
     def __repr__(self):
-        return "chi2_scorer"
+        if self.treatment == "none":
+            return "chi2_scorer"
+        return f"make_chi2_scorer(treatment={self.treatment!r})"
+
+
+def make_chi2_scorer(treatment="none"):
+    """Scorer for cross_val_score / GridSearchCV: minus :func:`reduced_chi2`, greater is better.
+
+    It requests its metadata through scikit-learn's metadata routing:
+    ``sigma`` (point errors [nb/(sr GeV)]) always, and for ``"quadrature"``
+    and ``"profile"`` also ``dataset`` (labels) and, optionally,
+    ``norm_uncertainty`` (per point; when not passed the table of
+    :mod:`qestl.datasets.normalization` supplies delta from the labels).
+    Call ``sklearn.set_config(enable_metadata_routing=True)`` (or use
+    ``sklearn.config_context``) and pass ``params={"sigma": ..., "dataset": ...}``
+    to ``cross_val_score`` or ``sigma=..., dataset=...`` to ``GridSearchCV.fit``;
+    per-point arrays are split with the folds (route ``norm_uncertainty`` as
+    such an array or a float: scikit-learn would cut a dict with as many
+    entries as rows as if it were per point). Without them the scorer raises
+    a ValueError that says so (a NaN score and a warning quoting it under
+    scikit-learn's default ``error_score``).
+
+    Parameters
+    ----------
+    treatment : {"none", "quadrature", "profile"}, default "none"
+        Treatment of the datasets' normalizations, as in :func:`chi2`;
+        ``"quadrature"`` gives the evaluation chi2 of Graczyk et al. (2026), Table I.
+
+    Returns
+    -------
+    callable
+        ``scorer(estimator, X, y, sigma=None, dataset=None, norm_uncertainty=None)``.
+
+    Examples
+    --------
+    >>> import sklearn
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.model_selection import KFold, cross_val_score
+    >>> X, y = np.arange(6.0).reshape(-1, 1), np.array([1.0, 2.1, 2.9, 4.2, 4.8, 6.1])
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     scores = cross_val_score(
+    ...         LinearRegression(), X, y, cv=KFold(2), scoring=make_chi2_scorer("quadrature"),
+    ...         params={"sigma": np.full(6, 0.1), "dataset": ["Day:1993md"] * 6})
+    >>> scores.shape
+    (2,)
+    """
+    return _Chi2Scorer(treatment)
 
 
 #: Scorer for ``cross_val_score`` / ``GridSearchCV``: minus chi2 per point
-#: (greater is better). It requests ``sigma`` through metadata routing: call
+#: with N_k = 1 (greater is better), ``make_chi2_scorer("none")``. It requests
+#: ``sigma`` through metadata routing: call
 #: ``sklearn.set_config(enable_metadata_routing=True)`` and pass
 #: ``params={"sigma": ...}`` to ``cross_val_score`` (or ``sigma=...`` to
 #: ``GridSearchCV.fit``).
-chi2_scorer = _Chi2Scorer()
+chi2_scorer = make_chi2_scorer("none")
 
 
 # -- generated events: MAP and EMD (Bonilla et al., arXiv:2508.12987) -------------------------

@@ -25,7 +25,13 @@ import numpy as np
 
 from qestl.features import KinematicFeatures
 
-__all__ = ["member_excursions", "probe_kinematics", "select_by_excursion", "select_members"]
+__all__ = [
+    "member_excursions",
+    "out_of_bag_mean",
+    "probe_kinematics",
+    "select_by_excursion",
+    "select_members",
+]
 
 #: Floor of the members' spread in log(cross section): members that agree to
 #: better than this (a tenth of a per cent, finer than any measurement) do not
@@ -191,3 +197,46 @@ def select_by_excursion(members, kept, cut):
         if passing.sum() == kept.sum():
             return kept, excursion
         kept = passing
+
+
+def out_of_bag_mean(members, held_out, kept=None):
+    """Each point's mean over the members that did not train on it.
+
+    The ensemble's own cross-validation: every member holds out its own
+    random ~10 % of the training points, so each point has a prediction
+    from the members that never fitted it (bagging's out-of-bag estimate).
+
+    Parameters
+    ----------
+    members : ndarray of shape (n_members, n)
+        Every member's prediction of the training points.
+    held_out : ndarray of bool, shape (n_members, n)
+        True where the member held the point out.
+    kept : ndarray of bool, shape (n_members,), optional
+        Members to use (default all).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Out-of-bag mean; NaN where no used member held the point out.
+
+    Examples
+    --------
+    >>> members = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> held_out = np.array([[True, False], [True, False], [False, True]])
+    >>> out_of_bag_mean(members, held_out).tolist()
+    [2.0, 6.0]
+    >>> out_of_bag_mean(members, held_out, kept=np.array([True, True, False])).tolist()
+    [2.0, nan]
+    """
+    members = np.asarray(members, dtype=float)
+    held_out = np.asarray(held_out, dtype=bool)
+    if members.shape != held_out.shape:
+        raise ValueError(f"members {members.shape} and held_out {held_out.shape} differ in shape")
+    if kept is not None:
+        kept = np.asarray(kept, dtype=bool)
+        members, held_out = members[kept], held_out[kept]
+    counts = held_out.sum(axis=0)
+    total = np.where(held_out, members, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, total / counts, np.nan)

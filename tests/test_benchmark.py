@@ -1,14 +1,27 @@
+import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from qestl import CrossSectionRegressor
-from qestl.benchmark import evaluate, run_transfer_benchmark
+from qestl.benchmark import (
+    PAPER_TABLE,
+    evaluate,
+    paper_points,
+    pick_layers,
+    resolve_methods,
+    run_transfer_benchmark,
+    transfer_table,
+)
 from qestl.cli import main
 from qestl.datasets import cut_low_excitation, load_qes, split_data
 from qestl.metrics import band_calibration, reduced_chi2
+
+COLUMNS = ["E", "theta", "omega"]
+ANCHORS = Path(__file__).resolve().parents[2] / "shared" / "data" / "anchors" / "table1.csv"
 
 
 @pytest.fixture(scope="module")
@@ -16,12 +29,51 @@ def tiny_carbon(qes_dir):
     carbon = cut_low_excitation(load_qes("12C", data_home=qes_dir))
     return CrossSectionRegressor(
         n_estimators=2, hidden_layers=(8, 8), max_epochs=3, norm_warmup=1, random_state=0
-    ).fit(carbon[["E", "theta", "omega"]], carbon["xsec"], sigma=carbon["error"])
+    ).fit(carbon[COLUMNS], carbon["xsec"], sigma=carbon["error"])
 
 
-def test_transfer_benchmark_writes_results_with_hand_checked_baseline(
-    tiny_carbon, qes_dir, tmp_path
-):
+def test_paper_points_reproduce_the_papers_counts(qes_dir):
+    for target in ("16O", "27Al", "56Fe"):
+        assert len(paper_points(target, data_home=qes_dir)) == PAPER_TABLE[target]["points"]
+    aluminium = paper_points("27Al", data_home=qes_dir)
+    starred = paper_points("27Al*", data_home=qes_dir)
+    rock_7257 = (aluminium["citation"] == "Rock-pc") & np.isclose(aluminium["E"], 7.257)
+    assert len(starred) == len(aluminium) - rock_7257.sum() and rock_7257.sum() > 0
+    assert starred.attrs["target"] == "27Al*"
+    iron = paper_points("56Fe", data_home=qes_dir)
+    assert iron["E"].max() <= 8.0 and iron["theta"].max() < 180.0
+    assert "Hotta:1994" not in set(iron["citation"])
+
+
+@pytest.mark.skipif(not ANCHORS.is_file(), reason="the anchors folder lies beside the repository")
+def test_paper_table_matches_the_anchor_file():
+    with ANCHORS.open() as handle:
+        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    assert len(rows) == 2 * len(PAPER_TABLE)
+    for row in rows:
+        entry = PAPER_TABLE[row["target"]]
+        fraction = float(row["train_fraction"])
+        value, layers = entry[fraction]
+        assert value == pytest.approx(float(row["chi2_per_point"]))
+        assert layers == (int(row["best_L"]) if row["best_L"] else None)
+        assert entry["scaled"][fraction] == pytest.approx(float(row["scaled_carbon"]))
+
+
+def test_resolve_methods_names_and_errors():
+    assert resolve_methods(["layers"], 3) == ["L1", "L2", "L3"]
+    assert resolve_methods(["full", "L3", "shallow", "scratch"], 11) == [
+        "L11",
+        "L3",
+        "L2",
+        "scratch",
+    ]
+    with pytest.raises(ValueError, match=r"L must lie in \[1, 3\]"):
+        resolve_methods(["L4"], 3)
+    with pytest.raises(ValueError, match="unknown method 'deep'"):
+        resolve_methods(["deep"], 3)
+
+
+def test_transfer_benchmark_scores_every_treatment_by_hand(tiny_carbon, qes_dir, tmp_path):
     table = run_transfer_benchmark(
         targets=["16O"],
         fractions=[0.1],
@@ -29,40 +81,35 @@ def test_transfer_benchmark_writes_results_with_hand_checked_baseline(
         source=tiny_carbon,
         output=tmp_path,
         data_home=qes_dir,
+        max_epochs=2,
         progress=False,
+        command="test command",
     )
-    assert list(table["method"]) == ["scaled", "superscaling", "full", "shallow", "scratch"]
-    oxygen = cut_low_excitation(load_qes("16O", data_home=qes_dir))
+    # the source has 3 weight layers: full = L3, shallow = L2
+    assert list(table["method"]) == ["scaled", "superscaling", "L3", "L2", "scratch"]
+    oxygen = paper_points("16O", data_home=qes_dir)
     train, test = split_data(oxygen, 0.1, by="point", random_state=0)
     assert set(table["n_train"]) == {len(train)} and set(table["n_test"]) == {len(test)}
-    scaled = tiny_carbon.predict(test[["E", "theta", "omega"]]) * 16 / 12
-    expected = reduced_chi2(test["xsec"], scaled, test["error"])
-    assert table.loc[0, "chi2_per_point"] == pytest.approx(expected, rel=1e-6)
-    assert np.all(np.isfinite(table["chi2_per_point_profiled"]))
-    # profiling the normalizations can only lower the chi2 of a fixed prediction
-    assert np.all(table["chi2_per_point_profiled"] <= table["chi2_per_point"] + 1e-9)
-    result = json.loads((tmp_path / "transfer.json").read_text())
-    assert len(result["runs"]) == 5 and result["figures"] == {"16O": "transfer_16O.png"}
-    text = (tmp_path / "transfer.md").read_text()
-    assert "| 16O | 10% | full |" in text and "| 0.79 |" in text
-    assert (tmp_path / "transfer_16O.png").stat().st_size > 10_000
-
-
-def test_benchmark_command_reports_missing_data(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv("QESTL_DATA", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    status = main(
-        ["benchmark", "--targets", "16O", "--data", "real"]
-        + ["--data-home", str(tmp_path), "--output", str(tmp_path)]
+    f = tiny_carbon.predict(test[COLUMNS]) * 16 / 12
+    y, s = test["xsec"].to_numpy(), test["error"].to_numpy()
+    d = test["norm_uncertainty"].to_numpy()
+    scaled = table.iloc[0]
+    assert scaled["chi2_none"] == pytest.approx(np.mean((f - y) ** 2 / s**2), rel=1e-6)
+    assert scaled["chi2_quadrature"] == pytest.approx(
+        np.mean((f - y) ** 2 / (s**2 + (d * y) ** 2)), rel=1e-6
     )
-    assert status == 2
-    assert "QESTL_DATA" in capsys.readouterr().err
-    status = main(["--source-prior", "-1", "--data-home", str(tmp_path), "--output", str(tmp_path)])
-    assert status == 2
-    assert "source_prior must be a float >= 0, got -1" in capsys.readouterr().err
+    assert np.all(table["chi2_quadrature"] <= table["chi2_none"] + 1e-12)
+    assert np.all(table["chi2_profile"] <= table["chi2_none"] + 1e-9)
+    result = json.loads((tmp_path / "transfer.json").read_text())
+    assert result["commands"] == ["test command"] and len(result["runs"]) == 5
+    text = (tmp_path / "transfer.md").read_text()
+    assert text.index("test command") < text.index("## Transfer table")
+    assert "| 16O | 10% | full (L=3) |" in text
+    assert "| 0.79 (L=4) |" in text  # the paper's best L beside the best-L rows
+    assert "| 0.8 |" in text  # the paper's scaled carbon beside ours
 
 
-def test_benchmark_falls_back_to_announced_pseudo_data_and_resumes(
+def test_benchmark_resumes_and_falls_back_to_announced_pseudo_data(
     tiny_carbon, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.delenv("QESTL_DATA", raising=False)
@@ -74,32 +121,122 @@ def test_benchmark_falls_back_to_announced_pseudo_data_and_resumes(
         source=tiny_carbon,
         output=tmp_path,
         data_home=tmp_path,
+        max_epochs=1,
         progress=False,
     )
     first = run_transfer_benchmark(methods=("scaled", "superscaling"), **settings)
     assert "PSEUDO-DATA" in capsys.readouterr().err
     assert "**PSEUDO-DATA**" in (tmp_path / "transfer.md").read_text()
-    stored = json.loads((tmp_path / "transfer.json").read_text())
-    assert stored["pseudo_data"] == ["16O"]
     # the superscaling model is not scored on pseudo-data made by itself
     assert list(first["method"]) == ["scaled"] and list(first["data"]) == ["pseudo"]
 
-    resumed = run_transfer_benchmark(methods=("scaled",), resume=True, **settings)
+    resumed = run_transfer_benchmark(methods=("scaled", "L1"), **settings)
+    assert list(resumed["method"]) == ["scaled", "L1"]
     assert resumed.loc[0, "wall_s"] == first.loc[0, "wall_s"]  # kept, not refitted
-    # a run stored as made on measured data is not mixed with pseudo-data runs
-    stored["runs"][0]["data"] = "measured"
-    (tmp_path / "transfer.json").write_text(json.dumps(stored))
-    redone = run_transfer_benchmark(methods=("scaled",), resume=True, **settings)
-    assert len(redone) == 1 and redone.loc[0, "wall_s"] != first.loc[0, "wall_s"]
-    # nor are runs made with another prior on the source weights
-    primed = run_transfer_benchmark(methods=("scaled",), resume=True, source_prior=100, **settings)
-    assert len(primed) == 1 and primed.loc[0, "wall_s"] != redone.loc[0, "wall_s"]
-    assert list(primed["source_prior"]) == [100]
-    assert "fine-tuning with source_prior=100." in (tmp_path / "transfer.md").read_text()
+    restarted = run_transfer_benchmark(methods=("scaled",), resume=False, **settings)
+    assert len(restarted) == 1 and restarted.loc[0, "wall_s"] != first.loc[0, "wall_s"]
+    # runs made with other settings are not mixed in
+    primed = run_transfer_benchmark(methods=("scaled",), source_prior=100, **settings)
+    assert len(primed) == 1 and list(primed["source_prior"]) == [100]
+    longer = run_transfer_benchmark(methods=("scaled",), **{**settings, "max_epochs": 2})
+    assert len(longer) == 1
     with pytest.raises(ValueError, match="source_prior must be a float >= 0, got -1"):
         run_transfer_benchmark(source_prior=-1, **settings)
+    with pytest.raises(ValueError, match="seeds: 2 counts for 1 fractions"):
+        run_transfer_benchmark(methods=("scaled",), **{**settings, "seeds": [1, 2]})
     with pytest.raises(FileNotFoundError, match="QESTL_DATA"):
         run_transfer_benchmark(data_source="real", **settings)
+
+
+def _runs(rows):
+    columns = [
+        "target",
+        "train_fraction",
+        "seed",
+        "trained_layers",
+        "chi2_quadrature",
+        "oob_chi2_quadrature",
+    ]
+    runs = pd.DataFrame(rows, columns=columns)
+    runs["method"] = ["L" + str(k) if k else "scaled" for k in runs["trained_layers"]]
+    runs["chi2_none"] = 2 * runs["chi2_quadrature"]
+    runs["chi2_profile"] = runs["chi2_quadrature"]
+    runs["wall_s"] = runs["cpu_s"] = 1.0
+    runs["n_train"] = 12
+    return runs
+
+
+def test_pick_layers_on_test_points_and_on_training_points_by_hand():
+    runs = _runs(
+        [
+            # seed, L, test chi2, out-of-bag chi2 on the training points
+            ("16O", 0.1, 0, 1, 5.0, 1.0),
+            ("16O", 0.1, 1, 1, 1.0, 9.0),
+            ("16O", 0.1, 2, 1, 6.0, 9.0),
+            ("16O", 0.1, 0, 2, 2.0, 4.0),
+            ("16O", 0.1, 1, 2, 3.0, 2.0),
+            ("16O", 0.1, 2, 2, 4.0, 3.0),
+            ("16O", 0.1, 0, 3, 0.5, 8.0),  # best, but run on one split only: not a candidate
+            ("16O", 0.1, 0, 0, 50.0, np.nan),  # a baseline
+        ]
+    )
+    picks = pick_layers(runs).set_index("choice")
+    # medians over the three splits: L1 5.0, L2 3.0
+    assert picks.loc["test", "layers"] == [2, 2, 2]
+    assert picks.loc["test", "chi2_quadrature"] == [2.0, 3.0, 4.0]
+    # per split, the lowest out-of-bag chi2: split 0 -> L1, 1 -> L2, 2 -> L2
+    assert picks.loc["training", "layers"] == [1, 2, 2]
+    assert picks.loc["training", "chi2_quadrature"] == [5.0, 3.0, 4.0]
+    table = transfer_table(runs, n_weight_layers=3).set_index("method")
+    assert table.loc["best L (test)", "chi2_quadrature"] == 3.0
+    assert table.loc["best L (training)", "chi2_quadrature"] == 4.0
+    assert table.loc["best L (test)", "paper"] == 0.79
+    assert table.loc["best L (test)", "ratio_to_paper"] == pytest.approx(3.0 / 0.79)
+    assert table.loc["scaled", "paper"] == 0.8
+    assert table.loc["shallow (L=2)", "splits"] == 3
+
+
+def test_dask_cluster_gives_the_local_results(tiny_carbon, qes_dir, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    settings = dict(
+        targets=["16O"],
+        fractions=[0.1],
+        seeds=1,
+        methods=["scaled", "layers"],
+        source=tiny_carbon,
+        data_home=qes_dir,
+        max_epochs=3,
+        progress=False,
+    )
+    local = run_transfer_benchmark(output=tmp_path / "local", **settings)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = run_transfer_benchmark(
+            output=tmp_path / "dask", scheduler=cluster.scheduler_address, **settings
+        )
+    columns = ["chi2_quadrature", "chi2_none", "chi2_profile"]
+    local, remote = (t.sort_values("method").reset_index(drop=True) for t in (local, remote))
+    assert list(remote["method"]) == ["L1", "L2", "L3", "scaled"]
+    np.testing.assert_array_equal(remote[columns].to_numpy(), local[columns].to_numpy())
+
+
+def test_benchmark_command_reports_bad_settings(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("QESTL_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    common = ["--data-home", str(tmp_path), "--output", str(tmp_path)]
+    assert main(["benchmark", "--targets", "16O", "--data", "real", *common]) == 2
+    assert "QESTL_DATA" in capsys.readouterr().err
+    assert main(["--source-prior", "-1", *common]) == 2
+    assert "source_prior must be a float >= 0, got -1" in capsys.readouterr().err
+    assert main(["benchmark", "--methods", "deep", *common]) == 2
+    assert "unknown method 'deep'" in capsys.readouterr().err
+    dask = pytest.importorskip("dask")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        address = ["--scheduler", "tcp://127.0.0.1:1"]
+        status = main(["benchmark", "--data", "pseudo", "--methods", "scaled", *address, *common])
+    assert status == 2
+    assert "no Dask scheduler answers at 'tcp://127.0.0.1:1'" in capsys.readouterr().err
 
 
 class _FixedModel:
@@ -111,7 +248,7 @@ class _FixedModel:
         return (mean, std) if return_std else mean
 
 
-def test_evaluate_band_calibration_by_hand():
+def test_evaluate_by_hand():
     test = pd.DataFrame(
         {
             "E": [1.0] * 4,
@@ -125,9 +262,16 @@ def test_evaluate_band_calibration_by_hand():
     )
     found = evaluate(_FixedModel(), test)
     # pulls with the band: 4/5, 2/1, 0/5, -3/2
-    assert found["chi2_per_point_with_band"] == pytest.approx((0.64 + 4 + 0 + 2.25) / 4)
+    assert found["chi2_with_band"] == pytest.approx((0.64 + 4 + 0 + 2.25) / 4)
     assert found["fraction_within_1_sigma_with_band"] == pytest.approx(0.5)
-    assert found["chi2_per_point"] == pytest.approx((1 + 4 + 0 + 2.25) / 4)
+    assert found["chi2_none"] == pytest.approx((1 + 4 + 0 + 2.25) / 4)
+    # quadrature: sigma^2 + (0.05 y)^2 = 16.49, 1.36, 9.25, 4.1225
+    assert found["chi2_quadrature"] == pytest.approx((16 / 16.49 + 4 / 1.36 + 0 + 9 / 4.1225) / 4)
+    assert found["chi2_quadrature"] == pytest.approx(
+        reduced_chi2(
+            test["xsec"], [10.0] * 4, test["error"], norm_uncertainty=0.05, treatment="quadrature"
+        )
+    )
 
 
 def test_band_calibration_rejects_a_band_of_the_wrong_length():

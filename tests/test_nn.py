@@ -171,7 +171,7 @@ def test_profiled_normalization_minimises_chi2():
             objective, bounds=(0.5, 1.5), method="bounded", options={"xatol": 1e-10}
         )
         assert norms[part][0] == pytest.approx(best.x, abs=1e-6)
-    profiled = chi2(y, f, sigma, dataset=dataset, norm_uncertainty=0.05)
+    profiled = chi2(y, f, sigma, dataset=dataset, norm_uncertainty=0.05, treatment="profile")
     assert profiled < chi2(y, f, sigma)
 
 

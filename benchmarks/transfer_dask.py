@@ -1,0 +1,112 @@
+"""The same cells of the layer-wise study on local processes and on a Dask LocalCluster.
+
+Runs one nucleus at one training fraction, every trained-layer count L, on
+``--splits`` random splits: first with joblib's local processes
+(``n_jobs``), then through a ``dask.distributed.LocalCluster`` of as many
+worker processes (one torch thread each), and writes both wall times and
+whether the results agree to ``benchmarks/results/transfer_dask.md`` / ``.json``.
+The local run's cells go into ``benchmarks/results/transfer.json`` (the
+transfer study resumes from them).
+
+    python benchmarks/transfer_dask.py --target 16O --fraction 0.1 --splits 3 --workers 2
+"""
+
+import argparse
+import json
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from dask.distributed import LocalCluster
+
+from qestl.benchmark import run_transfer_benchmark
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--target", default="16O")
+    parser.add_argument("--fraction", type=float, default=0.1)
+    parser.add_argument("--splits", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    command = "python benchmarks/transfer_dask.py " + shlex.join(sys.argv[1:])
+    grid = dict(
+        targets=[args.target],
+        fractions=[args.fraction],
+        seeds=args.splits,
+        methods=["layers"],
+        progress=False,
+        command=command,
+    )
+    start = time.perf_counter()
+    local = run_transfer_benchmark(output=RESULTS, name="transfer", n_jobs=args.workers, **grid)
+    local_wall = time.perf_counter() - start
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+    ):
+        start = time.perf_counter()
+        remote = run_transfer_benchmark(
+            output=scratch,
+            name="transfer",
+            scheduler=cluster.scheduler_address,
+            resume=False,
+            **grid,
+        )
+        dask_wall = time.perf_counter() - start
+    key = ["target", "train_fraction", "seed", "method"]
+    columns = ["chi2_quadrature", "chi2_none", "chi2_profile"]
+    local = local[local["target"] == args.target]
+    local = local[local["train_fraction"] == args.fraction].sort_values(key)
+    remote = remote.sort_values(key)
+    largest = float(np.max(np.abs(local[columns].to_numpy() - remote[columns].to_numpy())))
+    result = {
+        "command": command,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, 2 cores",
+        "cells": len(remote),
+        "workers": args.workers,
+        "local_wall_s": local_wall,
+        "dask_wall_s": dask_wall,
+        "ratio_dask_to_local": dask_wall / local_wall,
+        "largest_difference_chi2": largest,
+        "fit_cpu_s_median": float(remote["cpu_s"].median()),
+    }
+    (RESULTS / "transfer_dask.json").write_text(json.dumps(result, indent=1) + "\n")
+    (RESULTS / "transfer_dask.md").write_text(
+        "\n".join(
+            [
+                "# The layer-wise grid on local processes and on a Dask LocalCluster",
+                "",
+                f"    {command}",
+                "",
+                f"{result['date']}; {result['machine']}. {len(remote)} fits "
+                f"({args.target}, {args.fraction:.0%} train, {args.splits} splits, every L), "
+                f"{args.workers} worker processes with one torch thread each in both runs.",
+                "",
+                "| backend | wall [s] | ratio |",
+                "|---|---|---|",
+                f"| joblib loky, n_jobs={args.workers} | {local_wall:.0f} | 1 |",
+                f"| Dask LocalCluster, {args.workers} workers | {dask_wall:.0f} | "
+                f"{dask_wall / local_wall:.2f} |",
+                "",
+                f"Largest difference of any test chi2/N between the two runs: {largest:.3g} "
+                "(the same seeds give the same fits on every backend).",
+                "",
+            ]
+        )
+    )
+    print((RESULTS / "transfer_dask.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
