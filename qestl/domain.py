@@ -5,8 +5,9 @@ A network fitted to carbon spectra up to 5.1 GeV says nothing reliable about
 wherever they were never constrained. Scaled to 27Al, the carbon model
 trained up to 5.1 GeV is up to 2500x the data at E >= 7 GeV, and fine-tuned
 from 10 % of the 27Al points it still misses them by test chi2/N 10^4-10^5
-with a 13-20 % band (docs/transfer.md). So a fitted model remembers the range
-of beam energies and angles it saw and warns when asked beyond them.
+with a 13-20 % band (docs/validation/transfer-2026-12-first-benchmark.md). So
+a fitted model remembers the range of beam energies and angles it saw and
+warns when asked beyond them.
 
 The range is a box in (E, theta): the beam energies and angles are what an
 experiment chooses, and what a user reaches beyond. Energy transfers and Q2

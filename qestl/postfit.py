@@ -5,7 +5,7 @@ others does not survive:
 
 - it runs away from its own replica, and its chi2/N on the training points
   sits far above the others' (27Al fine-tuned from 62 points: one member of
-  50 at 5e7, docs/transfer.md);
+  50 at 5e7, docs/validation/transfer-member-selection.md);
 - it fits its training points and runs away between them, where no chi2
   sees it (16O fine-tuned from 12 points: one member took the test chi2/N
   to 934; 4He from 227 points: members running away in the gaps between

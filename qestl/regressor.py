@@ -470,7 +470,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         ``predict`` and ``normalizations_``, repeated until none is. One
         member that ran away from its replica would otherwise carry the
         mean: fine-tuned to 27Al from 62 points, one member of 50 at chi2/N
-        5e7 took the test chi2/N to 3e4, 79 without it (docs/transfer.md).
+        5e7 took the test chi2/N to 3e4, 79 without it
+        (docs/validation/transfer-member-selection.md).
         Among the members left, the same cut applies to each member's
         excursion (``member_excursion_``, :mod:`qestl.postfit`), which finds
         members that fit their training points and run away between them:

@@ -23,8 +23,8 @@ __all__ = ["PretrainedModel", "TransferRegressor", "check_source_prior", "resolv
 #: shipped until 2026-12-01. The carbon fit shipped since ("carbon") is better
 #: on carbon, but beyond the carbon data its outputs run into the top of the
 #: sigmoid (up to 1000x the 27Al data above 5 GeV) and fine-tuning from it is
-#: worse (56Fe from 10 % of its points: test chi2/N 319 against 24; measured,
-#: docs/transfer.md).
+#: worse (56Fe from 10 % of its points: test chi2/N 882 against 24.2; measured,
+#: docs/validation/transfer-sources.md).
 TRANSFER_SOURCE = "carbon-2026-11-30"
 
 
@@ -186,7 +186,7 @@ class TransferRegressor(CrossSectionRegressor):
         the source's (L2-SP): member m minimises chi2_m + alpha * sum (p -
         p_source)^2 over its trained weights p. With a dozen target points a
         member can fit them exactly and wander far from the source where the
-        target has no data (docs/transfer.md); the prior holds it near the
+        target has no data (docs/validation/transfer-source-prior.md); the prior holds it near the
         source there, and a large data set outweighs it. 0 fine-tunes
         freely, as the papers did.
 

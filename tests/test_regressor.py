@@ -576,3 +576,31 @@ def test_shipped_carbon_model_reproduces_its_model_card(carbon):
     )
     # the card was written from the float32 model; the shipped weights are float16
     assert held_out == pytest.approx(card["test"]["chi2_per_point_fitted_norm"], abs=0.005)
+
+
+def test_oob_prediction_averages_the_members_that_held_each_point_out(data):
+    X, y, sigma, dataset = data
+    model = CrossSectionRegressor(
+        **{**TINY, "n_estimators": 4}, validation_fraction=0.4, member_cut=np.inf, random_state=0
+    ).fit(X, y, sigma=sigma, dataset=dataset)
+    oob = model.oob_prediction_
+    assert oob.shape == (len(y),)
+    # a point is held out by none of 4 members with probability 0.6^4 = 13 %
+    covered = np.isfinite(oob)
+    assert 0.02 < 1 - covered.mean() < 0.3
+    every = model._predict_every_member(check_kinematics(X))
+    lowest, highest = every.min(axis=0), every.max(axis=0)
+    assert np.all(
+        (oob[covered] >= lowest[covered] - 1e-9) & (oob[covered] <= highest[covered] + 1e-9)
+    )
+    # the same draw of held-out rows as the fit makes (the generator's second call)
+    rng = np.random.default_rng(0)
+    model._draw_replicas(
+        np.asarray(y), np.asarray(sigma), np.unique(dataset, return_inverse=True)[1], rng
+    )
+    held_out = rng.random((len(y), 4)) < 0.4
+    with warnings.catch_warnings():  # points no member held out: NaN, as oob_prediction_
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanmean(np.where(held_out.T, every, np.nan), axis=0)
+    np.testing.assert_allclose(oob, expected, rtol=1e-12)
+    assert not hasattr(clone(model), "oob_prediction_")

@@ -224,6 +224,37 @@ def transfer_markdown(table):
     return lines
 
 
+def summary_markdown(table):
+    """One line per (target, fraction): qestl's fits and scaled source beside the paper's.
+
+    qestl's figures are median test chi2/N in the quadrature currency:
+    full fine-tuning, and the L chosen per split on the training points
+    (out-of-bag), what a user gets without test points.
+    """
+    lines = [
+        "| target | train | qestl full fine-tuning | qestl, L chosen on training points | "
+        "paper Table I (best L) | qestl scaled source | paper scaled carbon |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (target, fraction), part in table.groupby(["target", "train_fraction"], sort=False):
+        by_method = part.set_index("method")
+
+        def cell(prefix, by_method=by_method):
+            hits = [m for m in by_method.index if m.startswith(prefix)]
+            return _fmt(by_method.loc[hits[0], "chi2_quadrature"]) if hits else ""
+
+        paper = PAPER_TABLE.get(target, {}).get(fraction)
+        paper_text = (
+            "n/a" if paper is None else _fmt(paper[0]) + (f" (L={paper[1]})" if paper[1] else "")
+        )
+        scaled = PAPER_TABLE.get(target, {}).get("scaled", {}).get(fraction)
+        lines.append(
+            f"| {target} | {fraction:.0%} | {cell('full')} | {cell('best L (training)')} | "
+            f"{paper_text} | {cell('scaled')} | {'n/a' if scaled is None else _fmt(scaled)} |"
+        )
+    return lines
+
+
 def layer_markdown(table):
     """The layer-wise table as Markdown lines: one row per (target, fraction, L)."""
     lines = [

@@ -18,6 +18,7 @@ from qestl.benchmark.report import (
     layer_markdown,
     layer_table,
     plot_layers,
+    summary_markdown,
     transfer_markdown,
     transfer_table,
 )
@@ -275,6 +276,10 @@ def _write(rows, commands, output, name, source, settings, pseudo):
         "median test chi2/N, chosen on the test points as the paper's Table I chooses it; "
         "'best L (training)' is the L each split's out-of-bag chi2/N on its training points "
         "picks, what a user can do. Wall and CPU seconds per fit, one torch thread each.",
+        "",
+        "## Where qestl stands (median test chi2/N, quadrature)",
+        "",
+        *summary_markdown(table),
         "",
         "## Transfer table",
         "",
