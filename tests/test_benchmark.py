@@ -133,6 +133,11 @@ def test_benchmark_resumes_and_falls_back_to_announced_pseudo_data(
     resumed = run_transfer_benchmark(methods=("scaled", "L1"), **settings)
     assert list(resumed["method"]) == ["scaled", "L1"]
     assert resumed.loc[0, "wall_s"] == first.loc[0, "wall_s"]  # kept, not refitted
+    commands = json.loads((tmp_path / "transfer.json").read_text())["commands"]
+    assert len(commands) == 2
+    run_transfer_benchmark(methods=("scaled",), command="nothing to fit", **settings)
+    # a run that fits nothing rewrites the tables but is not one of the commands that made them
+    assert json.loads((tmp_path / "transfer.json").read_text())["commands"] == commands
     restarted = run_transfer_benchmark(methods=("scaled",), resume=False, **settings)
     assert len(restarted) == 1 and restarted.loc[0, "wall_s"] != first.loc[0, "wall_s"]
     # runs made with other settings are not mixed in
