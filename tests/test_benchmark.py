@@ -199,6 +199,9 @@ def test_pick_layers_on_test_points_and_on_training_points_by_hand():
     assert table.loc["best L (test)", "ratio_to_paper"] == pytest.approx(3.0 / 0.79)
     assert table.loc["scaled", "paper"] == 0.8
     assert table.loc["shallow (L=2)", "splits"] == 3
+    # beside every fine-tuning row, the paper's best fine-tuned figure and its L
+    assert table.loc["shallow (L=2)", "paper"] == 0.79
+    assert table.loc["shallow (L=2)", "paper_layers"] == 4
 
 
 def test_dask_cluster_gives_the_local_results(tiny_carbon, qes_dir, tmp_path):

@@ -71,16 +71,17 @@ def _choice(target, fraction, choice, layers, fits):
 
 
 def _paper(target, fraction, method):
-    """The paper's Table I value for a row, or None."""
+    """The paper's Table I value to set beside a row, and its best L: (value, L) or (None, None).
+
+    Beside scaled carbon, the paper's scaled carbon; beside every other
+    method, the paper's best fine-tuned result (the figure to beat).
+    """
     entry = PAPER_TABLE.get(target)
     if entry is None:
-        return None
+        return None, None
     if method == "scaled":
-        return entry["scaled"].get(fraction)
-    if method.startswith("best L") or method.startswith("full"):
-        value = entry.get(fraction)
-        return None if value is None else value[0]
-    return None
+        return entry["scaled"].get(fraction), None
+    return entry.get(fraction, (None, None))
 
 
 def transfer_table(runs, n_weight_layers):
@@ -88,9 +89,10 @@ def transfer_table(runs, n_weight_layers):
 
     Methods: scaled carbon, superscaling, full fine-tuning, shallow (L = 2),
     the best L chosen on the test points and on the training points
-    (:func:`pick_layers`), and scratch, each where it was run. The paper's
-    Table I value stands beside the scaled, full and best-L rows (its best
-    L, when the paper names one, in ``paper_layers``).
+    (:func:`pick_layers`), and scratch, each where it was run. Beside each
+    row stands the paper's Table I value: its scaled carbon beside scaled
+    carbon, its best fine-tuned result (with its L in ``paper_layers``)
+    beside every other method.
 
     Parameters
     ----------
@@ -126,10 +128,7 @@ def transfer_table(runs, n_weight_layers):
                 )
         for label, layers, fits in entries:
             quadrature = _spread(fits["chi2_quadrature"])
-            paper = _paper(target, fraction, label)
-            paper_layers = None
-            if label.startswith("best L") and PAPER_TABLE.get(target, {}).get(fraction):
-                paper_layers = PAPER_TABLE[target][fraction][1]
+            paper, paper_layers = _paper(target, fraction, label)
             rows.append(
                 {
                     "target": target,
@@ -199,7 +198,8 @@ def transfer_markdown(table):
     """The transfer table as Markdown lines."""
     lines = [
         "| target | train | method | n train | splits | **chi2/N quadrature** median [min, max] "
-        "| paper Table I | qestl / paper | chi2/N none | chi2/N profile | wall [s] | CPU [s] |",
+        "| paper Table I: scaled carbon / best L | qestl / paper | chi2/N none | chi2/N profile "
+        "| wall [s] | CPU [s] |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table.to_dict(orient="records"):
@@ -211,7 +211,7 @@ def transfer_markdown(table):
                 if len(picked) <= 3
                 else " L=" + ",".join(map(str, row["layers"]))
             )
-        paper = _fmt(row["paper"])
+        paper = _fmt(row["paper"]) if row["target"] in PAPER_TABLE else "n/a"
         if paper and _fmt(row["paper_layers"]):  # NaN in a DataFrame where the paper names no L
             paper += f" (L={int(row['paper_layers'])})"
         lines.append(
