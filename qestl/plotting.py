@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-__all__ = ["plot_spectra"]
+__all__ = ["plot_layers", "plot_spectra"]
 
 
 def _choose_spectra(data, spectra, max_panels):
@@ -128,5 +128,63 @@ def plot_spectra(
     for ax in axes[:, 0]:
         ax.set_ylabel(f"d²σ/dωdΩ [{unit}/(sr GeV)]", fontsize=8)
     axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_layers(table, paper=None):
+    """Test chi2/N against the number L of trained layers, one panel per target.
+
+    The layer-wise study of transfer learning (Graczyk et al. 2026): the
+    median over splits with its range, one line per training fraction, and
+    the paper's best L as a star.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`qestl.benchmark.layer_table`: columns target, train_fraction,
+        trained_layers, chi2_quadrature, chi2_quadrature_min, chi2_quadrature_max.
+    paper : mapping, optional
+        Target -> {train fraction: (chi2/N, best L or None)}, as
+        :data:`qestl.benchmark.PAPER_TABLE`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    paper = {} if paper is None else paper
+    targets = list(dict.fromkeys(table["target"]))
+    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 3.6), squeeze=False)
+    for ax, target in zip(axes[0], targets, strict=True):
+        part = table[table["target"] == target]
+        for (fraction, rows), marker in zip(part.groupby("train_fraction"), "os^", strict=False):
+            line = ax.errorbar(
+                rows["trained_layers"],
+                rows["chi2_quadrature"],
+                yerr=[
+                    rows["chi2_quadrature"] - rows["chi2_quadrature_min"],
+                    rows["chi2_quadrature_max"] - rows["chi2_quadrature"],
+                ],
+                marker=marker,
+                capsize=2,
+                label=f"qestl, {fraction:.0%} train",
+            )
+            value, layers = paper.get(target, {}).get(fraction, (None, None))
+            if layers:
+                ax.plot(
+                    layers,
+                    value,
+                    marker="*",
+                    ms=13,
+                    ls="none",
+                    color=line[0].get_color(),
+                    markeredgecolor="k",
+                    label=f"paper, {fraction:.0%} train (best L)",
+                )
+        ax.set_yscale("log")
+        ax.set_xlabel("trained layers L")
+        ax.set_ylabel(r"test $\chi^2/N$ (quadrature)")
+        ax.set_title(f"{target}: transfer from carbon")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

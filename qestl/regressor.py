@@ -750,6 +750,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         """
         self._check_params()
         kin, y, sigma, dataset = check_fit_inputs(X, y, sigma, dataset)
+        if hasattr(self, "oob_prediction_"):  # a refit without held-out points has none
+            del self.oob_prediction_
         if sigma is None:
             warnings.warn(
                 "no sigma given: fitting a plain squared error (sigma = 1)",

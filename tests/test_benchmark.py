@@ -140,11 +140,24 @@ def test_benchmark_resumes_and_falls_back_to_announced_pseudo_data(
     assert json.loads((tmp_path / "transfer.json").read_text())["commands"] == commands
     restarted = run_transfer_benchmark(methods=("scaled",), resume=False, **settings)
     assert len(restarted) == 1 and restarted.loc[0, "wall_s"] != first.loc[0, "wall_s"]
-    # runs made with other settings are not mixed in
-    primed = run_transfer_benchmark(methods=("scaled",), source_prior=100, **settings)
+    # fits made with other settings are neither mixed in nor silently thrown away
+    with pytest.raises(ValueError, match=r"source_prior 0.0 there, 100 here.*--restart"):
+        run_transfer_benchmark(methods=("scaled",), source_prior=100, **settings)
+    with pytest.raises(ValueError, match="max_epochs 1 there, 2 here"):
+        run_transfer_benchmark(methods=("scaled",), **{**settings, "max_epochs": 2})
+    assert len(json.loads((tmp_path / "transfer.json").read_text())["runs"]) == 1
+    primed = run_transfer_benchmark(
+        methods=("scaled",), source_prior=100, **{**settings, "output": tmp_path / "primed"}
+    )
     assert len(primed) == 1 and list(primed["source_prior"]) == [100]
-    longer = run_transfer_benchmark(methods=("scaled",), **{**settings, "max_epochs": 2})
-    assert len(longer) == 1
+    # an overflowing chi2 is stored as null and read back as the worst value, not as missing
+    stored = json.loads((tmp_path / "transfer.json").read_text())
+    stored["runs"][0]["chi2_quadrature"] = None
+    (tmp_path / "transfer.json").write_text(json.dumps(stored))
+    kept = run_transfer_benchmark(methods=("scaled",), **settings)
+    assert kept.loc[0, "chi2_quadrature"] == np.inf
+    with pytest.raises(ValueError, match="nothing to fit"):
+        run_transfer_benchmark(methods=("superscaling",), **settings)
     with pytest.raises(ValueError, match="source_prior must be a float >= 0, got -1"):
         run_transfer_benchmark(source_prior=-1, **settings)
     with pytest.raises(ValueError, match="seeds: 2 counts for 1 fractions"):
@@ -182,17 +195,21 @@ def test_pick_layers_on_test_points_and_on_training_points_by_hand():
             ("16O", 0.1, 1, 2, 3.0, 2.0),
             ("16O", 0.1, 2, 2, 4.0, 3.0),
             ("16O", 0.1, 0, 3, 0.5, 8.0),  # best, but run on one split only: not a candidate
+            ("16O", 0.1, 0, 4, 4.0, 9.0),  # run on four splits: compared on the three shared
+            ("16O", 0.1, 1, 4, 4.0, 9.0),
+            ("16O", 0.1, 2, 4, 4.0, 9.0),
+            ("16O", 0.1, 3, 4, 0.1, 9.0),
             ("16O", 0.1, 0, 0, 50.0, np.nan),  # a baseline
         ]
     )
     picks = pick_layers(runs).set_index("choice")
-    # medians over the three splits: L1 5.0, L2 3.0
+    # medians over the three splits: L1 5.0, L2 3.0, L4 4.0 (its split 3 left out)
     assert picks.loc["test", "layers"] == [2, 2, 2]
     assert picks.loc["test", "chi2_quadrature"] == [2.0, 3.0, 4.0]
     # per split, the lowest out-of-bag chi2: split 0 -> L1, 1 -> L2, 2 -> L2
     assert picks.loc["training", "layers"] == [1, 2, 2]
     assert picks.loc["training", "chi2_quadrature"] == [5.0, 3.0, 4.0]
-    table = transfer_table(runs, n_weight_layers=3).set_index("method")
+    table = transfer_table(runs, n_weight_layers=4).set_index("method")
     assert table.loc["best L (test)", "chi2_quadrature"] == 3.0
     assert table.loc["best L (training)", "chi2_quadrature"] == 4.0
     assert table.loc["best L (test)", "paper"] == 0.79

@@ -9,7 +9,7 @@ cluster (:mod:`~qestl.benchmark.grid`), its tables
 """
 
 from qestl.benchmark.grid import (
-    TREATMENTS,
+    SCORED_TREATMENTS,
     evaluate,
     fit_cell,
     fit_method,
@@ -23,7 +23,7 @@ from qestl.benchmark.study import DEFAULT_METHODS, run_transfer_benchmark
 __all__ = [
     "DEFAULT_METHODS",
     "PAPER_TABLE",
-    "TREATMENTS",
+    "SCORED_TREATMENTS",
     "evaluate",
     "fit_cell",
     "fit_method",

@@ -28,7 +28,7 @@ from qestl.transfer import PretrainedModel, TransferRegressor
 __all__ = [
     "BASELINES",
     "COLUMNS",
-    "TREATMENTS",
+    "SCORED_TREATMENTS",
     "cell_key",
     "evaluate",
     "fit_cell",
@@ -42,8 +42,9 @@ COLUMNS = ["E", "theta", "omega"]
 #: Methods that are not fine-tuning.
 BASELINES = ("scaled", "superscaling", "scratch")
 
-#: The normalization treatments every cell is scored with, the paper's first.
-TREATMENTS = ("quadrature", "none", "profile")
+#: The normalization treatments every cell is scored with, in the order the
+#: tables show them: the paper's first.
+SCORED_TREATMENTS = ("quadrature", "none", "profile")
 
 #: Environment variable naming the Dask scheduler, when ``scheduler`` is not given.
 SCHEDULER_ENV = "QESTL_DASK_SCHEDULER"
@@ -182,7 +183,7 @@ def _chi2_all_treatments(points, prediction, prefix):
             norm_uncertainty=points["norm_uncertainty"].to_numpy(),
             treatment=treatment,
         )
-        for treatment in TREATMENTS
+        for treatment in SCORED_TREATMENTS
     }
 
 
@@ -224,7 +225,14 @@ def evaluate(model, test, train=None):
         covered = np.isfinite(oob)
         row["oob_points"] = int(covered.sum())
         row["oob_chi2_quadrature"] = (
-            _chi2_all_treatments(train[covered], oob[covered], "oob_chi2")["oob_chi2_quadrature"]
+            reduced_chi2(
+                train["xsec"][covered],
+                oob[covered],
+                train["error"][covered],
+                dataset=train["dataset"][covered],
+                norm_uncertainty=train["norm_uncertainty"].to_numpy()[covered],
+                treatment="quadrature",
+            )
             if covered.any()
             else float("nan")
         )
@@ -333,7 +341,7 @@ def run_cells(cells, data, source, n_jobs=1, scheduler=None, threads=1, **fit_pa
         return
     client = _dask_client(scheduler)
     try:
-        with parallel_config(backend="dask", n_jobs=-1):
+        with parallel_config(backend="dask", n_jobs=-1, client=client):
             yield from Parallel(return_as="generator_unordered")(tasks)
     finally:
         if client is not scheduler:
@@ -343,7 +351,8 @@ def run_cells(cells, data, source, n_jobs=1, scheduler=None, threads=1, **fit_pa
 def _is_shipped(name):
     """Whether ``name`` is a model shipped in ``qestl/pretrained`` (not a local path)."""
     shipped = Path(str(resources.files("qestl") / "pretrained"))
-    return "/" not in name and (shipped / name / "config.json").is_file()
+    # a local folder of that name is what PretrainedModel.resolve read: send it by value
+    return not Path(name).exists() and (shipped / name / "config.json").is_file()
 
 
 def _dask_client(scheduler):

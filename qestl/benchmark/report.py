@@ -23,6 +23,7 @@ def pick_layers(runs):
     "training": per split, the L whose out-of-bag chi2/N on the training
     points (``oob_chi2_quadrature``) is lowest: what a user can do without
     test points; its figure is the test chi2/N of the L each split picked.
+    Both choose among the same L values (at least three) on the same splits.
 
     Parameters
     ----------
@@ -39,21 +40,41 @@ def pick_layers(runs):
     tuned = runs[runs["trained_layers"] > 0]
     rows = []
     for (target, fraction), part in tuned.groupby(["target", "train_fraction"], sort=False):
-        splits = part.groupby("trained_layers")["seed"].nunique()
-        candidates = part[part["trained_layers"].isin(splits.index[splits == splits.max()])]
-        medians = candidates.groupby("trained_layers")["chi2_quadrature"].median()
-        best = int(medians.idxmin())
-        chosen = candidates[candidates["trained_layers"] == best].sort_values("seed")
-        rows.append(_choice(target, fraction, "test", [best] * len(chosen), chosen))
-        if "oob_chi2_quadrature" not in part or part["oob_chi2_quadrature"].isna().all():
+        seeds = _shared_seeds(part)
+        candidates = part[part["seed"].isin(seeds)]
+        on_all = candidates.groupby("trained_layers")["seed"].nunique() == len(seeds)
+        candidates = candidates[candidates["trained_layers"].isin(on_all.index[on_all])]
+        if candidates["trained_layers"].nunique() < 3:  # full and shallow alone: no layer study
             continue
-        picks = part.dropna(subset=["oob_chi2_quadrature"])
+        medians = candidates.groupby("trained_layers")["chi2_quadrature"].median().dropna()
+        if len(medians):
+            best = int(medians.idxmin())  # the smaller L on a tie: the first in order
+            chosen = candidates[candidates["trained_layers"] == best].sort_values("seed")
+            rows.append(_choice(target, fraction, "test", [best] * len(chosen), chosen))
+        if "oob_chi2_quadrature" not in candidates:
+            continue
+        picks = candidates.dropna(subset=["oob_chi2_quadrature"])
+        if len(picks) == 0:
+            continue
+        picks = picks.sort_values(["seed", "trained_layers"])
         by_split = picks.loc[picks.groupby("seed")["oob_chi2_quadrature"].idxmin()]
-        by_split = by_split.sort_values("seed")
         rows.append(
             _choice(target, fraction, "training", by_split["trained_layers"].tolist(), by_split)
         )
     return pd.DataFrame(rows)
+
+
+def _shared_seeds(fits):
+    """The splits the L values are compared on: the set of splits most L values were run on.
+
+    A partly finished grid must not compare L values over different splits;
+    the L values run on more splits than these compete on these alone. Ties
+    go to the larger set, then to the lower seeds.
+    """
+    sets = [frozenset(group["seed"]) for _, group in fits.groupby("trained_layers")]
+    return max(
+        set(sets), key=lambda seeds: (sets.count(seeds), len(seeds), sorted(-s for s in seeds))
+    )
 
 
 def _choice(target, fraction, choice, layers, fits):
@@ -275,48 +296,3 @@ def layer_markdown(table):
             f"{_fmt(row.get('oob_chi2_quadrature'))} | {mark} |"
         )
     return lines
-
-
-def plot_layers(table, path):
-    """Figure of test chi2/N (quadrature) against L, one panel per target, with the paper's best."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    targets = list(dict.fromkeys(table["target"]))
-    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 3.6), squeeze=False)
-    for ax, target in zip(axes[0], targets, strict=True):
-        part = table[table["target"] == target]
-        for (fraction, rows), marker in zip(part.groupby("train_fraction"), "os^", strict=False):
-            line = ax.errorbar(
-                rows["trained_layers"],
-                rows["chi2_quadrature"],
-                yerr=[
-                    rows["chi2_quadrature"] - rows["chi2_quadrature_min"],
-                    rows["chi2_quadrature_max"] - rows["chi2_quadrature"],
-                ],
-                marker=marker,
-                capsize=2,
-                label=f"qestl, {fraction:.0%} train",
-            )
-            paper = PAPER_TABLE.get(target, {}).get(fraction)
-            if paper and paper[1]:
-                ax.plot(
-                    paper[1],
-                    paper[0],
-                    marker="*",
-                    ms=13,
-                    ls="none",
-                    color=line[0].get_color(),
-                    markeredgecolor="k",
-                    label=f"paper, {fraction:.0%} (best L)",
-                )
-        ax.set_yscale("log")
-        ax.set_xlabel("trained layers L")
-        ax.set_ylabel(r"test $\chi^2/N$ (quadrature)")
-        ax.set_title(target)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -7,6 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
@@ -17,12 +18,12 @@ from qestl.benchmark.paper import PAPER_TABLE, paper_points
 from qestl.benchmark.report import (
     layer_markdown,
     layer_table,
-    plot_layers,
     summary_markdown,
     transfer_markdown,
     transfer_table,
 )
 from qestl.datasets.synthetic import make_inclusive_electron
+from qestl.plotting import plot_layers
 from qestl.transfer import TRANSFER_SOURCE, PretrainedModel, check_source_prior
 
 __all__ = ["DEFAULT_METHODS", "run_transfer_benchmark"]
@@ -107,7 +108,8 @@ def run_transfer_benchmark(
         One row per cell, the resumed ones included.
     """
     check_source_prior(source_prior)
-    fractions = [float(f) for f in fractions]
+    targets = list(dict.fromkeys(targets))
+    fractions = list(dict.fromkeys(float(f) for f in fractions))
     counts = _seed_counts(seeds, fractions)
     source = PretrainedModel.resolve(source)
     methods = resolve_methods(methods, source.n_weight_layers)
@@ -128,12 +130,8 @@ def run_transfer_benchmark(
     }
 
     stored = _read(output / f"{name}.json") if resume else {}
-    rows = [
-        r
-        for r in stored.get("runs", [])
-        if all(r.get(k) == v for k, v in settings.items())
-        and r.get("data") == kind.get(r["target"], r.get("data"))
-    ]
+    rows = [_restore_infinities(r) for r in stored.get("runs", [])]
+    _check_same_settings(rows, settings, kind, output / f"{name}.json")
     commands = stored.get("commands", []) if rows else []
     done = {cell_key(r) for r in rows}
     cells = [
@@ -145,6 +143,11 @@ def run_transfer_benchmark(
         # the superscaling model is not scored on pseudo-data made by itself
         if not (method == "superscaling" and kind[target] == "pseudo")
     ]
+    if not cells:
+        raise ValueError(
+            "nothing to fit: superscaling is not scored on pseudo-data made by itself; "
+            "add other methods or measured data"
+        )
     cells = [c for c in cells if cell_key(c) not in done]
     if cells or not commands:  # a run that fits nothing only rewrites the tables
         commands.append(command or "qestl " + shlex.join(sys.argv[1:]))
@@ -175,6 +178,29 @@ def run_transfer_benchmark(
     if not cells:  # nothing new: still write the tables (a new format, a new command)
         _write(rows, commands, **write)
     return pd.DataFrame(rows)
+
+
+def _check_same_settings(rows, settings, kind, path):
+    """Refuse to add cells to a study made with other settings (they would not compare)."""
+    for row in rows:
+        differ = {k: (row.get(k), v) for k, v in settings.items() if row.get(k) != v}
+        if row["target"] in kind and row.get("data") != kind[row["target"]]:
+            differ["data"] = (row.get("data"), kind[row["target"]])
+        if differ:
+            text = ", ".join(f"{k} {old!r} there, {new!r} here" for k, (old, new) in differ.items())
+            raise ValueError(
+                f"{path} holds fits made with other settings ({text}): pass another name "
+                "(--name) for a separate study, or restart (--restart) to replace it"
+            )
+
+
+def _restore_infinities(row):
+    """A stored row with its chi2 values that JSON kept as null back to inf.
+
+    A chi2 is never NaN (every point has an error > 0): null can only be an
+    overflow, which must stay the worst value when the tables are rebuilt.
+    """
+    return {k: float("inf") if v is None and k.startswith("chi2_") else v for k, v in row.items()}
 
 
 def _seed_counts(seeds, fractions):
@@ -227,14 +253,19 @@ def _machine():
 
 
 def _write(rows, commands, output, name, source, settings, pseudo):
-    runs = pd.DataFrame(rows)
+    # in a fixed order, whichever fit finished first: the tables are the same on every backend
+    runs = pd.DataFrame(rows).sort_values(
+        ["train_fraction", "target", "seed", "trained_layers", "method"], kind="stable"
+    )
     table = transfer_table(runs, source.n_weight_layers)
     layers = layer_table(runs)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     figure = None
-    if layers["trained_layers"].nunique() > 2 if len(layers) else False:
+    if len(layers) and layers["trained_layers"].nunique() > 2:
         figure = f"{name}_layers.png"
-        plot_layers(layers, output / figure)
+        fig = plot_layers(layers, PAPER_TABLE)
+        fig.savefig(output / figure, dpi=110)
+        plt.close(fig)
     result = {
         "commands": commands,
         "date": stamp,
