@@ -13,6 +13,7 @@ transfer study resumes from them).
 
 import argparse
 import json
+import os
 import platform
 import shlex
 import sys
@@ -45,8 +46,19 @@ def main():
         progress=False,
         command=command,
     )
+    study = RESULTS / "transfer.json"
+    if study.exists() and any(
+        r["target"] == args.target and r["train_fraction"] == args.fraction
+        for r in json.loads(study.read_text())["runs"]
+    ):
+        sys.exit(
+            f"{study} already holds {args.target} at {args.fraction:.0%}: the local run would fit "
+            "nothing to time; pick another target or fraction"
+        )
     start = time.perf_counter()
-    local = run_transfer_benchmark(output=RESULTS, name="transfer", n_jobs=args.workers, **grid)
+    local = run_transfer_benchmark(
+        output=RESULTS, name="transfer", n_jobs=args.workers, scheduler=None, **grid
+    )
     local_wall = time.perf_counter() - start
     with (
         tempfile.TemporaryDirectory() as scratch,
@@ -65,14 +77,16 @@ def main():
         dask_wall = time.perf_counter() - start
     key = ["target", "train_fraction", "seed", "method"]
     columns = ["chi2_quadrature", "chi2_none", "chi2_profile"]
-    local = local[local["target"] == args.target]
-    local = local[local["train_fraction"] == args.fraction].sort_values(key)
-    remote = remote.sort_values(key)
-    largest = float(np.max(np.abs(local[columns].to_numpy() - remote[columns].to_numpy())))
+    both = remote[key + columns].merge(local[key + columns], on=key, suffixes=("", "_local"))
+    if len(both) != len(remote):
+        sys.exit(f"the runs differ in their cells: {len(remote)} on Dask, {len(both)} matched")
+    largest = float(
+        np.max(np.abs(both[columns].to_numpy() - both[[c + "_local" for c in columns]].to_numpy()))
+    )
     result = {
         "command": command,
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, 2 cores",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "cells": len(remote),
         "workers": args.workers,
         "local_wall_s": local_wall,
