@@ -107,6 +107,12 @@ def test_transfer_benchmark_scores_every_treatment_by_hand(tiny_carbon, qes_dir,
     assert "| 16O | 10% | full (L=3) |" in text
     assert "| 0.79 (L=4) |" in text  # the paper's best L beside the best-L rows
     assert "| 0.8 |" in text  # the paper's scaled carbon beside ours
+    # the summary line: qestl's full fine-tuning (1 split) beside the paper's best L
+    full = table.loc[table["method"] == "L3", "chi2_quadrature"].item()
+    summary = next(
+        line for line in text.splitlines() if line.startswith("| 16O | 10% | ") and "(1)" in line
+    )
+    assert summary.startswith(f"| 16O | 10% | {full:.3g} (1) |") and "| 0.79 (L=4) |" in summary
 
 
 def test_benchmark_resumes_and_falls_back_to_announced_pseudo_data(

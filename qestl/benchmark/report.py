@@ -248,21 +248,26 @@ def transfer_markdown(table):
 def summary_markdown(table):
     """One line per (target, fraction): qestl's fits and scaled source beside the paper's.
 
-    qestl's figures are median test chi2/N in the quadrature currency:
-    full fine-tuning, and the L chosen per split on the training points
-    (out-of-bag), what a user gets without test points.
+    qestl's figures are median test chi2/N in the quadrature currency over
+    the splits in brackets: full fine-tuning, and the L chosen per split on
+    the training points (out-of-bag), what a user gets without test points.
     """
     lines = [
-        "| target | train | qestl full fine-tuning | qestl, L chosen on training points | "
+        "| target | train | qestl full fine-tuning (splits) | qestl, L chosen on training "
+        "points (splits) | "
         "paper Table I (best L) | qestl scaled source | paper scaled carbon |",
         "|---|---|---|---|---|---|---|",
     ]
     for (target, fraction), part in table.groupby(["target", "train_fraction"], sort=False):
         by_method = part.set_index("method")
 
-        def cell(prefix, by_method=by_method):
+        def cell(prefix, by_method=by_method, splits=True):
             hits = [m for m in by_method.index if m.startswith(prefix)]
-            return _fmt(by_method.loc[hits[0], "chi2_quadrature"]) if hits else ""
+            if not hits:
+                return ""
+            row = by_method.loc[hits[0]]
+            text = _fmt(row["chi2_quadrature"])
+            return f"{text} ({row['splits']})" if splits else text
 
         paper = PAPER_TABLE.get(target, {}).get(fraction)
         paper_text = (
@@ -271,7 +276,8 @@ def summary_markdown(table):
         scaled = PAPER_TABLE.get(target, {}).get("scaled", {}).get(fraction)
         lines.append(
             f"| {target} | {fraction:.0%} | {cell('full')} | {cell('best L (training)')} | "
-            f"{paper_text} | {cell('scaled')} | {'n/a' if scaled is None else _fmt(scaled)} |"
+            f"{paper_text} | {cell('scaled', splits=False)} | "
+            f"{'n/a' if scaled is None else _fmt(scaled)} |"
         )
     return lines
 
