@@ -261,9 +261,13 @@ def _write(rows, commands, output, name, source, settings, pseudo):
     layers = layer_table(runs)
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     figure = None
-    if len(layers) and layers["trained_layers"].nunique() > 2:
+    # the figure shows the targets with a layer study, not those with full and shallow alone
+    studied = (
+        layers.groupby("target")["trained_layers"].transform("nunique") > 2 if len(layers) else []
+    )
+    if len(layers) and any(studied):
         figure = f"{name}_layers.png"
-        fig = plot_layers(layers, PAPER_TABLE)
+        fig = plot_layers(layers[studied], PAPER_TABLE)
         fig.savefig(output / figure, dpi=110)
         plt.close(fig)
     result = {
