@@ -113,6 +113,8 @@ def run_transfer_benchmark(
     counts = _seed_counts(seeds, fractions)
     source = PretrainedModel.resolve(source)
     methods = resolve_methods(methods, source.n_weight_layers)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or not (n_jobs >= 1 or n_jobs == -1):
+        raise ValueError(f"n_jobs must be a positive int or -1 (every core), got {n_jobs!r}")
     if n_estimators is not None and not 1 <= n_estimators <= source.members:
         raise ValueError(f"n_estimators must lie in [1, {source.members}], got {n_estimators}")
     members = source.members if n_estimators is None else n_estimators
