@@ -162,7 +162,9 @@ def test_benchmark_resumes_and_falls_back_to_announced_pseudo_data(
     (tmp_path / "transfer.json").write_text(json.dumps(stored))
     kept = run_transfer_benchmark(methods=("scaled",), **settings)
     assert kept.loc[0, "chi2_quadrature"] == np.inf
-    with pytest.raises(ValueError, match=r"n_jobs must be a positive int or -1 \(every core\), got 0"):
+    with pytest.raises(
+        ValueError, match=r"n_jobs must be a positive int or -1 \(every core\), got 0"
+    ):
         run_transfer_benchmark(methods=("scaled",), n_jobs=0, **settings)
     with pytest.raises(ValueError, match="nothing to fit"):
         run_transfer_benchmark(methods=("superscaling",), **settings)
