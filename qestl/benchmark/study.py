@@ -136,21 +136,7 @@ def run_transfer_benchmark(
     _check_same_settings(rows, settings, kind, output / f"{name}.json")
     commands = stored.get("commands", []) if rows else []
     done = {cell_key(r) for r in rows}
-    cells = [
-        {"target": target, "train_fraction": fraction, "seed": seed, "method": method}
-        for fraction in fractions
-        for seed in range(counts[fraction])
-        for target in targets
-        for method in methods
-        # the superscaling model is not scored on pseudo-data made by itself
-        if not (method == "superscaling" and kind[target] == "pseudo")
-    ]
-    if not cells:
-        raise ValueError(
-            "nothing to fit: superscaling is not scored on pseudo-data made by itself; "
-            "add other methods or measured data"
-        )
-    cells = [c for c in cells if cell_key(c) not in done]
+    cells = [c for c in _plan(targets, counts, methods, kind) if cell_key(c) not in done]
     if cells or not commands:  # a run that fits nothing only rewrites the tables
         commands.append(command or "qestl " + shlex.join(sys.argv[1:]))
 
@@ -180,6 +166,25 @@ def run_transfer_benchmark(
     if not cells:  # nothing new: still write the tables (a new format, a new command)
         _write(rows, commands, **write)
     return pd.DataFrame(rows)
+
+
+def _plan(targets, counts, methods, kind):
+    """Every cell of the grid, all targets at one split before the next (partial results help)."""
+    cells = [
+        {"target": target, "train_fraction": fraction, "seed": seed, "method": method}
+        for fraction, splits in counts.items()
+        for seed in range(splits)
+        for target in targets
+        for method in methods
+        # the superscaling model is not scored on pseudo-data made by itself
+        if not (method == "superscaling" and kind[target] == "pseudo")
+    ]
+    if not cells:
+        raise ValueError(
+            "nothing to fit: superscaling is not scored on pseudo-data made by itself; "
+            "add other methods or measured data"
+        )
+    return cells
 
 
 def _check_same_settings(rows, settings, kind, path):
