@@ -4,8 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-# The default source's name only: importing qestl.transfer (torch) would slow `--help`.
-TRANSFER_SOURCE = "carbon-2026-11-30"
+from qestl.transfer import TRANSFER_SOURCE
 
 __all__ = ["main"]
 
@@ -55,14 +54,15 @@ def _run_data(args):
 
 
 def _run_benchmark(args):
-    from qestl.benchmark import run_transfer_benchmark
+    # imported here: the benchmark pulls in matplotlib, which `qestl --help` does not need
+    from qestl.benchmark import DEFAULT_METHODS, run_transfer_benchmark
 
     try:
         run_transfer_benchmark(
             targets=args.targets,
             fractions=args.fractions,
             seeds=args.seeds if len(args.seeds) > 1 else args.seeds[0],
-            methods=args.methods,
+            methods=args.methods or DEFAULT_METHODS,
             source=args.source,
             output=args.output,
             name=args.name,
@@ -86,7 +86,7 @@ def _run_benchmark(args):
 
 def _run_transfer(args):
     args.targets, args.fractions, args.seeds = [args.target], [args.train_fraction], [1]
-    args.methods = ["scaled", "superscaling", "full", "shallow", "scratch"]
+    args.methods = None  # the transfer table's methods
     args.members, args.max_epochs, args.n_jobs = None, None, 1
     args.scheduler, args.restart = None, False
     args.name = f"transfer_{args.target}"
@@ -145,9 +145,10 @@ def build_parser():
     bench.add_argument(
         "--methods",
         nargs="+",
-        default=["scaled", "superscaling", "full", "shallow", "scratch"],
+        default=None,
         help="scaled, superscaling, scratch, full, shallow, L<k> (k trailing layers trained) "
-        "or layers (every L: the layer-wise study) (default %(default)s)",
+        "or layers (every L: the layer-wise study) (default: the transfer table's scaled "
+        "superscaling full shallow scratch)",
     )
     bench.add_argument(
         "--source",

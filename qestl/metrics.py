@@ -491,8 +491,6 @@ class _Chi2Scorer:
                 f"params={{{params}}} to cross_val_score (or cross_validate), or "
                 f"{kwargs} to GridSearchCV.fit"
             )
-        if self.treatment == "none":
-            dataset = norm_uncertainty = None
         return -reduced_chi2(
             y_true,
             estimator.predict(X),

@@ -172,10 +172,10 @@ def fit_method(
     return model.fit(train[COLUMNS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
 
 
-def _chi2_all_treatments(points, prediction, prefix):
-    """chi2/N of ``prediction`` at ``points`` in every treatment, keyed ``<prefix>_<treatment>``."""
+def _chi2_all_treatments(points, prediction):
+    """chi2/N of ``prediction`` at ``points`` in every treatment, keyed ``chi2_<treatment>``."""
     return {
-        f"{prefix}_{treatment}": reduced_chi2(
+        f"chi2_{treatment}": reduced_chi2(
             points["xsec"],
             prediction,
             points["error"],
@@ -215,7 +215,7 @@ def evaluate(model, test, train=None):
     mean, std = model.predict(test[COLUMNS], return_std=True)
     with_band, within = band_calibration(test["xsec"], mean, test["error"], std)
     row = {
-        **_chi2_all_treatments(test, mean, "chi2"),
+        **_chi2_all_treatments(test, mean),
         "median_relative_uncertainty": float(np.median(std / np.abs(mean))),
         "chi2_with_band": with_band,
         "fraction_within_1_sigma_with_band": within,
