@@ -6,7 +6,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from qestl import kinematics
-from qestl.validation import check_kinematics
+from qestl.validation import check_kinematics, check_nuclei
 
 __all__ = ["KinematicFeatures"]
 
@@ -33,8 +33,11 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
         kinematics line up in it, so the networks need not build the ratio
         from (E, omega, theta) themselves.
     nucleus : bool, default False
-        Pass the input columns Z and A through (DataFrame columns by name,
-        array columns 4 and 5).
+        Add the target's log A and Z / A from the input columns Z and A
+        (DataFrame columns by name, array columns 4 and 5). log A rather than
+        A: the nuclei differ most among the light ones (2H, 3He, 4He), which
+        A itself would crowd into a few per cent of its range; Z / A is the
+        proton share, which sets the mix of proton and neutron cross sections.
     standardize : bool, default True
         Centre each feature and scale it to unit variance on the fitted data.
         The papers' carbon nets read raw features; standardised ones train
@@ -63,7 +66,7 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
         self.standardize = standardize
 
     def _raw_features(self, X):
-        kin = check_kinematics(X)
+        kin = check_kinematics(X, nucleus=self.nucleus)
         energy, theta, omega = kin.T
         columns = [
             energy,
@@ -81,7 +84,8 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
                 (omega - kinematics.omega_delta(energy, theta)) / q,
             ]
         if self.nucleus:
-            columns += list(self._nucleus_columns(X).T)
+            charge, mass = self._nucleus_columns(X).T
+            columns += [np.log(mass), charge / mass]
         return np.column_stack(columns)
 
     @staticmethod
@@ -90,11 +94,7 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
             missing = [c for c in ("Z", "A") if c not in X.columns]
             if missing:
                 raise ValueError(f"nucleus=True needs the columns Z and A; X lacks {missing}")
-            return X[["Z", "A"]].to_numpy(dtype=float)
-        array = np.asarray(X, dtype=float)
-        if array.ndim != 2 or array.shape[1] < 5:
-            raise ValueError("nucleus=True needs X columns (E, theta, omega, Z, A)")
-        return array[:, 3:5]
+        return check_nuclei(X)
 
     def fit(self, X, y=None):
         """Learn the standardisation of the features.
@@ -149,5 +149,5 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
         if self.scaling:
             names += ["psi_QE", "psi_Delta"]
         if self.nucleus:
-            names += ["Z", "A"]
+            names += ["log_A", "Z_over_A"]
         return np.asarray(names, dtype=object)

@@ -22,6 +22,7 @@ __all__ = [
     "w_neutrino",
     "excitation_energy",
     "mott_like_scale",
+    "transverse_scale",
     "enu_to_proxy",
     "proxy_to_enu",
     "emu_to_proxy",
@@ -270,6 +271,45 @@ def mott_like_scale(E, theta, A=12):
         * 1e9
         * ALPHA_KOWAL**2
         * np.cos(half)
+        / (4.0 * E**3 * np.sin(half) ** 4)
+    )
+
+
+def transverse_scale(E, theta, A=12):
+    """The Mott-like scale without its electric cos^2(theta/2) suppression.
+
+    S_T = S_A / cos(theta/2) = (A / 12) * 1e9 * alpha^2 / (4 E^3 sin^4(theta/2)).
+    The Mott factor cos^2(theta/2) belongs to the longitudinal (electric)
+    response only; the transverse (magnetic) one, which dominates backward,
+    carries tan^2(theta/2) on top of it, so measured cross sections stay
+    finite at 180 degrees where S_A vanishes. S_T equals S_A at forward
+    angles (within 1 % below 16 degrees) and stays finite everywhere.
+
+    Parameters
+    ----------
+    E : array_like
+        Beam energy [GeV].
+    theta : array_like
+        Scattering angle [degrees], in (0, 180].
+    A : float, default 12
+        Mass number; the scale grows as A / 12.
+
+    Returns
+    -------
+    ndarray
+        S_T [nb/(sr GeV)].
+
+    Examples
+    --------
+    >>> round(float(transverse_scale(1.0, 180.0)))  # 1e9 / 137^2 / 4
+    13320
+    """
+    half = np.deg2rad(np.asarray(theta, dtype=float)) / 2.0
+    E = np.asarray(E, dtype=float)
+    return (
+        (np.asarray(A, dtype=float) / 12.0)
+        * 1e9
+        * ALPHA_KOWAL**2
         / (4.0 * E**3 * np.sin(half) ** 4)
     )
 

@@ -85,8 +85,10 @@ def probe_kinematics(kinematics, n_omega=64, n_grid=512):
 
     Parameters
     ----------
-    kinematics : ndarray of shape (n, 3)
-        Validated training (E [GeV], theta [deg], omega [GeV]).
+    kinematics : ndarray of shape (n, 3) or (n, 3 + k)
+        Validated training (E [GeV], theta [deg], omega [GeV]), optionally
+        followed by columns that stay fixed along a spectrum (the target's
+        Z and A): the spectra are then those of each (E, theta, Z, A).
     n_omega : int, default 64
         Probe points per spectrum, at most.
     n_grid : int, default 512
@@ -95,25 +97,28 @@ def probe_kinematics(kinematics, n_omega=64, n_grid=512):
 
     Returns
     -------
-    ndarray of shape (n_probes, 3)
-        (E [GeV], theta [deg], omega [GeV]); no rows when the training
+    ndarray of shape (n_probes, 3 + k)
+        (E [GeV], theta [deg], omega [GeV], and the fixed columns); no rows when the training
         points span too narrow a range of psi for any grid point to fall in.
     """
     kinematics = np.asarray(kinematics, dtype=float)
     # The network's own feature code, so that psi here is psi there.
-    scaling = KinematicFeatures(scaling=True, standardize=False).fit(kinematics[:1])
+    scaling = KinematicFeatures(scaling=True, standardize=False).fit(kinematics[:1, :3])
     psi_column = list(scaling.get_feature_names_out()).index("psi_QE")
 
     def psi(points):
-        return scaling.transform(points)[:, psi_column]
+        return scaling.transform(points[:, :3])[:, psi_column]
 
     psi_training = psi(kinematics)
     low, high = psi_training.min(), psi_training.max()
     fractions = np.arange(1, n_grid + 1) / (n_grid + 1)  # strictly inside (0, E)
     probes = []
-    for energy, theta in np.unique(kinematics[:, :2], axis=0):
+    fixed_columns = [0, 1, *range(3, kinematics.shape[1])]
+    for spectrum in np.unique(kinematics[:, fixed_columns], axis=0):
+        energy, theta, *fixed = spectrum
         grid = np.column_stack(
             [np.full(n_grid, energy), np.full(n_grid, theta), energy * fractions]
+            + [np.full(n_grid, value) for value in fixed]
         )
         values = psi(grid)
         inside = grid[(values >= low) & (values <= high)]

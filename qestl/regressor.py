@@ -35,7 +35,7 @@ from qestl.postfit import (
     select_by_excursion,
     select_members,
 )
-from qestl.validation import check_fit_inputs, check_kinematics
+from qestl.validation import check_fit_inputs, check_kinematics, check_nuclei
 
 __all__ = ["CrossSectionRegressor", "resolve_device", "select_members"]
 
@@ -63,11 +63,22 @@ FEATURE_SETS = {"paper": {}, "peaks": {"peaks": True}, "scaling": {"scaling": Tr
 """Input feature sets: name -> options of :class:`qestl.features.KinematicFeatures`."""
 
 
-def make_features(name):
-    """The unfitted KinematicFeatures of a named feature set (see ``FEATURE_SETS``)."""
+#: Output scales S(E, theta, A) [nb/(sr GeV)] of ``output_scale``.
+OUTPUT_SCALES = {"mott": kinematics.mott_like_scale, "transverse": kinematics.transverse_scale}
+
+#: Rows per forward pass in prediction: with 50 members of width 128 the
+#: activations of one chunk take about 100 MB, whatever the number of rows.
+PREDICT_CHUNK = 4096
+
+
+def make_features(name, nucleus=False):
+    """The unfitted KinematicFeatures of a named feature set (see ``FEATURE_SETS``).
+
+    ``nucleus`` adds the target's log A and Z / A (nucleus-aware models).
+    """
     if name not in FEATURE_SETS:
         raise ValueError(f"features must be one of {sorted(FEATURE_SETS)}, got {name!r}")
-    return KinematicFeatures(**FEATURE_SETS[name])
+    return KinematicFeatures(**FEATURE_SETS[name], nucleus=nucleus)
 
 
 def saved_feature_set(params):
@@ -77,8 +88,10 @@ def saved_feature_set(params):
 
 def features_from_config(config):
     """The fitted KinematicFeatures stored in a saved model's config."""
-    features = make_features(saved_feature_set(config["params"])).fit(
-        np.array([[1.0, 30.0, 0.1], [2.0, 60.0, 0.5]])
+    nucleus = bool(config["params"].get("nucleus_inputs", False))
+    placeholder = np.array([[1.0, 30.0, 0.1, 6, 12], [2.0, 60.0, 0.5, 8, 16]])
+    features = make_features(saved_feature_set(config["params"]), nucleus).fit(
+        placeholder if nucleus else placeholder[:, :3]
     )
     features.scaler_.mean_ = np.asarray(config["feature_mean"], dtype=float)
     features.scaler_.scale_ = np.asarray(config["feature_scale"], dtype=float)
@@ -430,6 +443,22 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     mass_number : int, default 12
         A of the target nucleus: the output scale S_A contains A/12, so the
         sigmoid works per carbon-equivalent nucleus whatever the target.
+        Unused with ``nucleus_inputs``, where each row brings its own A.
+    output_scale : {"mott", "transverse"}, default "mott"
+        The scale S that multiplies the sigmoid, which bounds the prediction
+        from above. "mott" is the papers' S_A
+        (:func:`qestl.kinematics.mott_like_scale`), which vanishes at 180
+        degrees; "transverse" is S_A / cos(theta/2)
+        (:func:`qestl.kinematics.transverse_scale`), the same at forward
+        angles and finite backward, where the magnetic response dominates:
+        needed to fit or predict points at 180 degrees.
+    nucleus_inputs : bool, default False
+        One network for many nuclei (Al Hammal et al., PRC 107, 065501):
+        X carries each row's target Z and A (DataFrame columns "Z" and "A",
+        as in a ``pd.concat`` of :func:`qestl.datasets.load_qes` frames, or
+        array columns 4 and 5); the networks read log A and Z / A, and each
+        row's A sets its output scale S_A. ``predict`` then needs Z and A
+        too. Off by default: one nucleus needs neither.
     resampling : {"replica", "bootstrap"}, default "replica"
         "replica": y_i + r sigma_i per member; "bootstrap": points drawn with
         replacement per member (point weights are the draw counts).
@@ -556,6 +585,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         norm_warmup=100,
         norm_start=1.0,
         mass_number=12,
+        nucleus_inputs=False,
+        output_scale="mott",
         resampling="replica",
         resample_normalizations=True,
         uncertainty="ensemble",
@@ -582,6 +613,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         self.norm_warmup = norm_warmup
         self.norm_start = norm_start
         self.mass_number = mass_number
+        self.nucleus_inputs = nucleus_inputs
+        self.output_scale = output_scale
         self.resampling = resampling
         self.resample_normalizations = resample_normalizations
         self.uncertainty = uncertainty
@@ -605,6 +638,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
                 f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}"
             )
         make_features(self.features)
+        if self.output_scale not in OUTPUT_SCALES:
+            raise ValueError(
+                f"output_scale must be one of {sorted(OUTPUT_SCALES)}, got {self.output_scale!r}"
+            )
         if self.uncertainty not in ("ensemble", "dropout"):
             raise ValueError(
                 f"uncertainty must be 'ensemble' or 'dropout', got {self.uncertainty!r}"
@@ -645,10 +682,47 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         """Networks trained side by side."""
         return 1 if self.uncertainty == "dropout" else self._ensemble_size
 
-    def _inputs(self, kin):
-        """Kinematics (n, 3), validated by the caller -> (features, log S_A) as float32 tensors."""
-        features = self.features_.transform(kin)
-        log_scale = np.log(kinematics.mott_like_scale(kin[:, 0], kin[:, 1], self.mass_number))
+    @property
+    def _reads_nucleus(self):
+        """Whether the networks read the target's Z and A."""
+        return bool(self.nucleus_inputs)
+
+    def _check_rows(self, X):
+        """X -> validated rows (E, theta, omega), or (E, theta, omega, Z, A) when nucleus-aware."""
+        if not self._reads_nucleus:
+            return check_kinematics(X)
+        fixed = getattr(self, "target_nucleus_", None)
+        if fixed is not None:
+            return self._rows_of_fixed_nucleus(X, fixed)
+        try:
+            nuclei = check_nuclei(X)
+        except ValueError as error:
+            raise ValueError(
+                "this model reads each row's target nucleus (nucleus_inputs=True): X needs the "
+                f"columns E, theta, omega, Z, A. {error}"
+            ) from None
+        return np.column_stack([check_kinematics(X, nucleus=True), nuclei])
+
+    @staticmethod
+    def _rows_of_fixed_nucleus(X, fixed):
+        """Rows of a model fine-tuned to one nucleus: (E, theta, omega) plus its (Z, A)."""
+        kin = check_kinematics(X)
+        if hasattr(X, "columns") and {"Z", "A"} <= set(X.columns):
+            other = check_nuclei(X) != np.asarray(fixed, dtype=float)
+            if other.any():
+                raise ValueError(
+                    f"X: {int(other.any(axis=1).sum())} rows of another nucleus than the "
+                    f"model's (Z, A) = {tuple(fixed)}"
+                )
+        return np.column_stack([kin, np.broadcast_to(np.asarray(fixed, float), (len(kin), 2))])
+
+    def _inputs(self, rows):
+        """Validated rows (n, 3) or (n, 5) -> (features, log S_A) as float32 tensors."""
+        features = self.features_.transform(rows)
+        mass = rows[:, 4] if rows.shape[1] == 5 else self.mass_number
+        scale = OUTPUT_SCALES[self.output_scale](rows[:, 0], rows[:, 1], mass)
+        with np.errstate(divide="ignore"):  # S_A = 0 at 180 degrees: a prediction of 0
+            log_scale = np.log(scale)
         return (
             torch.as_tensor(features, dtype=torch.float32),
             torch.as_tensor(log_scale, dtype=torch.float32),
@@ -658,9 +732,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         """The (E, theta) range the fitted model can be trusted in (:mod:`qestl.domain`)."""
         return training_domain(kin)
 
-    def _fit_features(self, kin):
-        """Input standardisation, fitted on the training kinematics."""
-        return make_features(self.features).fit(kin)
+    def _fit_features(self, rows):
+        """Input standardisation, fitted on the training rows."""
+        return make_features(self.features, self._reads_nucleus).fit(rows)
 
     def _prepare_module(self, module):
         """Hook run on the freshly built module before training (initial weights)."""
@@ -749,7 +823,17 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         self
         """
         self._check_params()
-        kin, y, sigma, dataset = check_fit_inputs(X, y, sigma, dataset)
+        kin = self._check_rows(X)
+        if self.output_scale == "mott" and (kin[:, 1] == 180.0).any():
+            raise ValueError(
+                f"X: {int((kin[:, 1] == 180.0).sum())} rows at theta = 180 degrees, where the "
+                "Mott-like scale vanishes: fit them with output_scale='transverse' or drop them"
+            )
+        # The kinematics were checked with their nucleus columns; y, sigma and
+        # dataset are checked against them here.
+        _, y, sigma, dataset = check_fit_inputs(
+            X if hasattr(X, "columns") else kin[:, :3], y, sigma, dataset
+        )
         if hasattr(self, "oob_prediction_"):  # a refit without held-out points has none
             del self.oob_prediction_
         if sigma is None:
@@ -813,8 +897,14 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         every = self._select_members(kin, y, sigma, index)
         if held_out is not None and every is not None:
             self.oob_prediction_ = out_of_bag_mean(every, held_out.T, self.members_kept_)
-        self.n_features_in_ = 3
+        self.n_features_in_ = self._n_input_columns
         return self
+
+    @property
+    def _n_input_columns(self):
+        """Columns of X the model reads: 5 when each row brings its nucleus, else 3."""
+        reads_rows_nucleus = self._reads_nucleus and getattr(self, "target_nucleus_", None) is None
+        return 5 if reads_rows_nucleus else 3
 
     def _select_members(self, kin, y, sigma, index):
         """The post-fit selection (``member_cut``) on validated training data.
@@ -953,31 +1043,43 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             training data (``domain_``): the band does not cover that error.
         """
         check_is_fitted(self, "net_")
-        kin = check_kinematics(X)
-        warn_outside_domain(kin, self.domain_, stacklevel=4)
-        return self._kept(self._predict_every_member(kin))
+        rows = self._check_rows(X)
+        warn_outside_domain(rows, self.domain_, stacklevel=4)
+        return self._kept(self._predict_every_member(rows))
 
-    def _predict_every_member(self, kin):
-        """(n_trained or dropout passes, n) cross sections of validated kinematics, none dropped."""
-        features, log_scale = self._inputs(kin)
+    def _predict_every_member(self, rows):
+        """(n_trained or dropout passes, n) cross sections of validated rows, none dropped."""
+        return np.concatenate([chunk for chunk in self._member_chunks(rows)], axis=1)
+
+    def _member_chunks(self, rows):
+        """Every member's cross sections, ``PREDICT_CHUNK`` rows at a time, as float64 arrays.
+
+        Memory stays that of one chunk whatever the number of rows. Model B's
+        passes keep one dropout mask each over all chunks, drawn from
+        ``random_state`` so that a prediction can be repeated.
+        """
         module = self.net_.module_
         device = next(module.parameters()).device
-        features, log_scale = features.to(device), log_scale.to(device)
+        was_training = module.training
         module.eval()
         dropouts = [m for m in module.modules() if isinstance(m, CurveDropout)]
+        if self.uncertainty == "dropout":
+            generator = torch.Generator(device=device)
+            generator.manual_seed(0 if self.random_state is None else int(self.random_state))
+            for layer in dropouts:
+                layer.start_curves(generator)
         try:
-            with torch.no_grad():
-                if self.uncertainty == "dropout":
-                    for layer in dropouts:
-                        layer.per_curve = True
-                    stacked = features.expand(self.n_estimators, -1, -1)
-                    out = module(stacked, log_scale)
-                else:
-                    out = module(features, log_scale)
+            for start in range(0, len(rows), PREDICT_CHUNK):
+                features, log_scale = self._inputs(rows[start : start + PREDICT_CHUNK])
+                features, log_scale = features.to(device), log_scale.to(device)
+                with torch.no_grad():
+                    if self.uncertainty == "dropout":
+                        features = features.expand(self.n_estimators, -1, -1)
+                    yield module(features, log_scale).cpu().numpy().astype(float)
         finally:
             for layer in dropouts:
-                layer.per_curve = False
-        return out.cpu().numpy().astype(float)
+                layer.stop_curves()
+            module.train(was_training)
 
     def predict(self, X, return_std=False):
         """Ensemble mean (and standard deviation) of the cross section.
@@ -999,9 +1101,16 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         std : ndarray of shape (n,)
             Only with ``return_std``.
         """
-        members = self.predict_members(X)
-        mean = members.mean(axis=0)
-        return (mean, members.std(axis=0)) if return_std else mean
+        check_is_fitted(self, "net_")
+        rows = self._check_rows(X)
+        warn_outside_domain(rows, self.domain_, stacklevel=3)
+        means, stds = [], []
+        for chunk in self._member_chunks(rows):
+            kept = self._kept(chunk)
+            means.append(kept.mean(axis=0))
+            stds.append(kept.std(axis=0))
+        mean = np.concatenate(means)
+        return (mean, np.concatenate(stds)) if return_std else mean
 
     # -- persistence -----------------------------------------------------
     def save(self, path, dtype=None):
@@ -1046,7 +1155,13 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             "member_excursion": json_floats(self.member_excursion_),
             "members_kept": np.asarray(self.members_kept_).tolist(),
             "domain": self.domain_,
+            # A model fine-tuned to one nucleus from a nucleus-aware source.
+            **({"target_nucleus": list(self.target_nucleus_)} if self._fixed_nucleus else {}),
         }
+
+    @property
+    def _fixed_nucleus(self):
+        return getattr(self, "target_nucleus_", None) is not None
 
     @classmethod
     def load(cls, path, device="auto"):
@@ -1093,5 +1208,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             )
         # Models saved before the domain was recorded have none: no warning.
         model.domain_ = check_domain(config.get("domain"), "config.json: domain")
-        model.n_features_in_ = 3
+        nucleus = config.get("target_nucleus")
+        if nucleus is not None:
+            model.target_nucleus_ = tuple(
+                int(v) for v in check_nuclei([[1.0, 30.0, 0.1, *nucleus]])[0]
+            )
+        model.n_features_in_ = model._n_input_columns
         return model

@@ -67,8 +67,13 @@ class PretrainedModel(ModelSnapshot):
 
     @property
     def mass_number(self):
-        """A of the nucleus the source was trained on."""
+        """A of the nucleus the source was trained on (12 for a nucleus-aware source)."""
         return int(self.params.get("mass_number", 12))
+
+    @property
+    def nucleus_inputs(self):
+        """Whether the source reads each row's Z and A (a multi-nucleus model)."""
+        return bool(self.params.get("nucleus_inputs", False))
 
     @property
     def n_weight_layers(self):
@@ -80,9 +85,10 @@ class PretrainedModel(ModelSnapshot):
         return CrossSectionRegressor._from_saved(self.config, self.state, device)
 
     def __repr__(self):
+        nucleus = "Z and A of each row" if self.nucleus_inputs else self.mass_number
         return (
             f"PretrainedModel({self.name!r}, members={self.members}, "
-            f"hidden_layers={tuple(self.params['hidden_layers'])}, A={self.mass_number})"
+            f"hidden_layers={tuple(self.params['hidden_layers'])}, A={nucleus})"
         )
 
 
@@ -168,8 +174,11 @@ class TransferRegressor(CrossSectionRegressor):
     ----------
     source : PretrainedModel
         See :meth:`PretrainedModel.resolve`.
-    target_A : int, optional
-        Mass number of the target; default the source's.
+    target_Z, target_A : int, optional
+        Charge and mass number of the target. A sets the output scale (A/12
+        in S_A), so it defaults to the source's for a single-nucleus source.
+        A nucleus-aware source (``"nuclei"``) reads both, so both are then
+        required, and X needs only E, theta, omega.
     freeze : int or {"full", "shallow"}, default 0
         Leading weight layers held fixed (:func:`resolve_freeze`).
     n_estimators : int, optional
@@ -214,6 +223,7 @@ class TransferRegressor(CrossSectionRegressor):
     def __init__(
         self,
         source=None,
+        target_Z=None,
         target_A=None,
         freeze=0,
         n_estimators=None,
@@ -235,6 +245,7 @@ class TransferRegressor(CrossSectionRegressor):
         callbacks=None,
     ):
         self.source = source
+        self.target_Z = target_Z
         self.target_A = target_A
         self.freeze = freeze
         self.n_estimators = n_estimators
@@ -256,14 +267,17 @@ class TransferRegressor(CrossSectionRegressor):
         self.callbacks = callbacks
 
     @classmethod
-    def from_pretrained(cls, source=TRANSFER_SOURCE, target_A=None, freeze=0, **params):
+    def from_pretrained(
+        cls, source=TRANSFER_SOURCE, target_Z=None, target_A=None, freeze=0, **params
+    ):
         """A TransferRegressor starting from ``source``.
 
         Parameters
         ----------
         source : str, path-like, CrossSectionRegressor or PretrainedModel
-            Default ``TRANSFER_SOURCE``, the carbon model of 2026-11-30.
-        target_A : int, optional
+            Default ``TRANSFER_SOURCE``, the best transfer source shipped.
+        target_Z, target_A : int, optional
+            The target nucleus; both required for a nucleus-aware source.
         freeze : int or {"full", "shallow"}, default 0
         **params
             Other constructor parameters.
@@ -272,7 +286,13 @@ class TransferRegressor(CrossSectionRegressor):
         -------
         TransferRegressor
         """
-        return cls(PretrainedModel.resolve(source), target_A=target_A, freeze=freeze, **params)
+        return cls(
+            PretrainedModel.resolve(source),
+            target_Z=target_Z,
+            target_A=target_A,
+            freeze=freeze,
+            **params,
+        )
 
     # The architecture is the source's.
     @property
@@ -295,6 +315,16 @@ class TransferRegressor(CrossSectionRegressor):
         return self._source.features
 
     @property
+    def nucleus_inputs(self):
+        """Whether the networks read Z and A (the source's; they are ``target_Z``, ``target_A``)."""
+        return self._source.nucleus_inputs
+
+    @property
+    def output_scale(self):
+        """Output scale S (the source's)."""
+        return self._source.params.get("output_scale", "mott")
+
+    @property
     def mass_number(self):
         """A of the target: ``target_A``, else the source's."""
         return self._source.mass_number if self.target_A is None else self.target_A
@@ -314,10 +344,21 @@ class TransferRegressor(CrossSectionRegressor):
             )
         resolve_freeze(self.freeze, source.n_weight_layers)
         check_source_prior(self.source_prior)
-        if self.target_A is not None and not (
-            isinstance(self.target_A, int | np.integer) and self.target_A >= 1
-        ):
-            raise ValueError(f"target_A must be a positive int, got {self.target_A!r}")
+        for name in ("target_Z", "target_A"):
+            value = getattr(self, name)
+            if value is not None and not (
+                isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
+            ):
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if None not in (self.target_Z, self.target_A) and self.target_A < self.target_Z:
+            raise ValueError(
+                f"target_A must be >= target_Z, got Z = {self.target_Z}, A = {self.target_A}"
+            )
+        if source.nucleus_inputs and None in (self.target_Z, self.target_A):
+            raise ValueError(
+                f"the source {source.name!r} reads the target's Z and A: give target_Z and "
+                f"target_A, e.g. from_pretrained({source.name!r}, target_Z=20, target_A=40)"
+            )
         super()._check_params()
 
     def fit(self, X, y, sigma=None, dataset=None, freeze=None):
@@ -337,6 +378,10 @@ class TransferRegressor(CrossSectionRegressor):
         self._check_params()
         requested = self.freeze if freeze is None else freeze
         self.n_frozen_ = resolve_freeze(requested, self._source.n_weight_layers)
+        # A nucleus-aware source is fine-tuned to the one nucleus (target_Z, target_A).
+        self.target_nucleus_ = (
+            (int(self.target_Z), int(self.target_A)) if self._source.nucleus_inputs else None
+        )
         return super().fit(X, y, sigma=sigma, dataset=dataset)
 
     def _fit_domain(self, kin):

@@ -8,10 +8,20 @@ index label when a DataFrame was given, else the position).
 import numpy as np
 import pandas as pd
 
-__all__ = ["KINEMATIC_COLUMNS", "check_kinematics", "check_fit_inputs", "as_column"]
+__all__ = [
+    "KINEMATIC_COLUMNS",
+    "NUCLEUS_COLUMNS",
+    "check_kinematics",
+    "check_nuclei",
+    "check_fit_inputs",
+    "as_column",
+]
 
 #: Input columns of the electron-scattering estimators, in array order.
 KINEMATIC_COLUMNS = ("E", "theta", "omega")
+
+#: The target's columns, after the kinematics, of nucleus-aware models.
+NUCLEUS_COLUMNS = ("Z", "A")
 
 
 def _labels(obj, n):
@@ -61,7 +71,62 @@ def as_column(values, name, n_rows=None, labels=None):
     return array
 
 
-def check_kinematics(X, columns=KINEMATIC_COLUMNS):
+def _named_or_positional(X, columns, n_array_columns, where):
+    """The ``columns`` of a DataFrame by name, or array columns ``where``, as floats."""
+    if isinstance(X, pd.DataFrame):
+        missing = [c for c in columns if c not in X.columns]
+        if missing:
+            raise ValueError(f"X lacks the columns {missing}; it needs {list(columns)}")
+        return X[list(columns)].to_numpy(dtype=float)
+    array = np.asarray(X, dtype=float)
+    if array.ndim != 2 or array.shape[1] != n_array_columns:
+        raise ValueError(
+            f"X must have shape (n_samples, {n_array_columns}), got shape {array.shape}"
+        )
+    return array[:, where]
+
+
+def check_nuclei(X):
+    """Validate the target nucleus of every row and return (Z, A) as a float array.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame or array_like of shape (n, 5)
+        Columns Z and A by name, or array columns (E, theta, omega, Z, A).
+
+    Returns
+    -------
+    ndarray of shape (n, 2), float64
+        Columns (Z, A).
+
+    Raises
+    ------
+    ValueError
+        For missing columns, non-integer or non-finite values, Z < 1 or A < Z.
+
+    Examples
+    --------
+    >>> check_nuclei([[1.0, 30.0, 0.2, 8, 16]]).tolist()
+    [[8.0, 16.0]]
+    """
+    array = _named_or_positional(
+        X, NUCLEUS_COLUMNS, len(KINEMATIC_COLUMNS) + 2, slice(len(KINEMATIC_COLUMNS), None)
+    )
+    labels = _labels(X, array.shape[0])
+    charge, mass = array.T
+    checks = [
+        (~np.isfinite(array).all(axis=1), "NaN or infinite Z or A"),
+        ((charge != np.round(charge)) | (mass != np.round(mass)), "a non-integer Z or A"),
+        (charge < 1, "Z < 1"),
+        (mass < charge, "A < Z"),
+    ]
+    for bad, condition in checks:
+        if bad.any():
+            _raise_rows("X", bad, labels, condition)
+    return array
+
+
+def check_kinematics(X, columns=KINEMATIC_COLUMNS, nucleus=False):
     """Validate electron-scattering kinematics and return them as a float array.
 
     Parameters
@@ -72,6 +137,9 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS):
         array columns in that order.
     columns : tuple of str
         Names of the three columns.
+    nucleus : bool, default False
+        Arrays carry the target's Z and A as two more columns (n, 5)
+        (:func:`check_nuclei` checks them).
 
     Returns
     -------
@@ -82,7 +150,7 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS):
     ------
     ValueError
         For a wrong shape or missing column, NaN or infinite values, E <= 0,
-        omega >= E, or theta outside (0, 180) degrees.
+        omega >= E, or theta outside (0, 180] degrees.
 
     Examples
     --------
@@ -91,18 +159,14 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS):
     ...
     ValueError: X: 1 row with omega >= E (first at index 0)
     """
-    if isinstance(X, pd.DataFrame):
-        missing = [c for c in columns if c not in X.columns]
-        if missing:
-            raise ValueError(f"X lacks the columns {missing}; it needs {list(columns)}")
-        array = X[list(columns)].to_numpy(dtype=float)
-    else:
-        array = np.asarray(X, dtype=float)
-        if array.ndim != 2 or array.shape[1] != len(columns):
-            raise ValueError(
-                f"X must have shape (n_samples, {len(columns)}) with columns "
-                f"{list(columns)}, got shape {array.shape}"
-            )
+    n_array_columns = len(columns) + (len(NUCLEUS_COLUMNS) if nucleus else 0)
+    try:
+        array = _named_or_positional(X, columns, n_array_columns, slice(0, len(columns)))
+    except ValueError as error:
+        if isinstance(X, pd.DataFrame):
+            raise
+        names = list(columns) + (list(NUCLEUS_COLUMNS) if nucleus else [])
+        raise ValueError(f"{error} with columns {names}") from None
     if array.shape[0] == 0:
         raise ValueError("X has no rows")
     labels = _labels(X, array.shape[0])
@@ -113,7 +177,7 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS):
     checks = [
         (energy <= 0.0, "E <= 0"),
         (omega >= energy, "omega >= E"),
-        ((theta <= 0.0) | (theta >= 180.0), "theta outside (0, 180) degrees"),
+        ((theta <= 0.0) | (theta > 180.0), "theta outside (0, 180] degrees"),
     ]
     for bad, condition in checks:
         if bad.any():

@@ -19,8 +19,8 @@ def test_good_input_passes_and_keeps_order():
         ([1.0, np.inf, 0.2], "with NaN or infinite values"),
         ([-1.0, 30.0, -2.0], r"with E <= 0"),
         ([1.0, 30.0, 1.0], r"with omega >= E"),
-        ([1.0, 0.0, 0.2], r"theta outside \(0, 180\) degrees"),
-        ([1.0, 180.0, 0.2], r"theta outside \(0, 180\) degrees"),
+        ([1.0, 0.0, 0.2], r"theta outside \(0, 180\] degrees"),
+        ([1.0, 180.5, 0.2], r"theta outside \(0, 180\] degrees"),
     ],
 )
 def test_bad_rows_are_named(row, message):

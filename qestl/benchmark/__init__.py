@@ -16,13 +16,15 @@ from qestl.benchmark.grid import (
     resolve_methods,
     run_cells,
 )
-from qestl.benchmark.paper import PAPER_TABLE, paper_points
+from qestl.benchmark.paper import ARCHIVE_NUCLEI, PAPER_TABLE, archive_points, paper_points
 from qestl.benchmark.report import layer_table, pick_layers, transfer_table
 from qestl.benchmark.study import DEFAULT_METHODS, run_transfer_benchmark
 
 __all__ = [
+    "ARCHIVE_NUCLEI",
     "DEFAULT_METHODS",
     "PAPER_TABLE",
+    "archive_points",
     "SCORED_TREATMENTS",
     "evaluate",
     "fit_cell",

@@ -135,10 +135,13 @@ def fit_method(
     estimator
     """
     [method] = resolve_methods([method], source.n_weight_layers)
-    mass_number = parse_target(target.rstrip("*")).A
+    nucleus = parse_target(target.rstrip("*"))
+    mass_number = nucleus.A
     deltas = dict(zip(train["dataset"], train["norm_uncertainty"], strict=False))
     epochs = {} if max_epochs is None else {"max_epochs": max_epochs}
     if method == "scaled":
+        if source.nucleus_inputs:
+            raise ValueError("the 'scaled' baseline needs a single-nucleus (carbon) source")
         model = ScaledRegressor(source, factor=mass_number / source.mass_number)
     elif method == "superscaling":
         model = SuperscalingRegressor(target.rstrip("*"))
@@ -161,6 +164,7 @@ def fit_method(
     else:
         model = TransferRegressor.from_pretrained(
             source,
+            target_Z=nucleus.Z,
             target_A=mass_number,
             freeze=source.n_weight_layers - trained_layers(method),
             n_estimators=n_estimators,

@@ -9,9 +9,11 @@ normalization uncertainty in quadrature to the point errors (qestl's
 ``treatment="quadrature"``).
 """
 
-from qestl.datasets import cut_low_excitation, load_qes
+import pandas as pd
 
-__all__ = ["PAPER_TABLE", "paper_points"]
+from qestl.datasets import cut_low_excitation, load_qes, parse_target
+
+__all__ = ["ARCHIVE_NUCLEI", "PAPER_TABLE", "archive_points", "paper_points"]
 
 #: Graczyk et al. (2026), Table I: target -> {train fraction: (chi2/N, best L
 #: of 11 or None), "scaled": {train fraction: chi2/N of scaled carbon},
@@ -31,6 +33,9 @@ MAX_BEAM_ENERGY = 8.0
 
 #: Experiments in qestl's archive copy that the paper does not use.
 UNUSED_CITATIONS = ("Hotta:1994",)
+
+#: The nuclei of the QES archive that qestl's multi-nucleus model learns from.
+ARCHIVE_NUCLEI = ("2H", "3H", "4He", "12C", "16O", "27Al", "56Fe", "197Au", "208Pb", "238U")
 
 #: The starred 27Al row of Table I leaves out Rock 1992's points at this beam energy [GeV].
 ROCK_STARRED_ENERGY = 7.257
@@ -80,3 +85,38 @@ def paper_points(target, data_home=None, data=None):
     selected.attrs.update(data.attrs)
     selected.attrs["target"] = name + ("*" if starred else "")
     return selected
+
+
+def archive_points(targets=ARCHIVE_NUCLEI, data_home=None):
+    """The points of several nuclei for one multi-nucleus fit, as one frame.
+
+    The paper's selection without its energy limit: the low-excitation cut,
+    without Hotta 1994, at every beam energy and angle (180 degrees
+    included, which a fit needs ``output_scale="transverse"`` for). Columns
+    as :func:`qestl.datasets.load_qes`, Z and A included, so the frame goes
+    straight into a ``CrossSectionRegressor(nucleus_inputs=True)``.
+
+    Parameters
+    ----------
+    targets : iterable of str, default ``ARCHIVE_NUCLEI``
+        Nuclei as :func:`qestl.datasets.load_qes` takes them.
+    data_home : path-like, optional
+        Folder of archive files (else ``QESTL_DATA``, then the cache).
+
+    Returns
+    -------
+    pandas.DataFrame
+        With a fresh RangeIndex, a ``target`` column (the nucleus's name,
+        e.g. "4He") and ``attrs["targets"]``, the targets as given.
+    """
+    targets = list(targets)
+    if not targets:
+        raise ValueError("archive_points needs at least one target")
+    frames = []
+    for target in targets:
+        kept = cut_low_excitation(load_qes(target, data_home=data_home))
+        kept = kept[~kept["citation"].isin(UNUSED_CITATIONS)]
+        frames.append(kept.assign(target=parse_target(target).name))
+    points = pd.concat(frames, ignore_index=True)
+    points.attrs["targets"] = targets
+    return points

@@ -113,14 +113,36 @@ class CurveDropout(nn.Module):
         super().__init__()
         self.p = p
         self.per_curve = False
+        self.curve_generator = None
+        self.curve_masks = None
+
+    def start_curves(self, generator=None):
+        """Draw new curve masks at the next forward pass, from ``generator``, and keep them.
+
+        Prediction in chunks of rows calls the module once per chunk; keeping
+        the masks makes each pass one curve over all chunks.
+        """
+        self.per_curve = True
+        self.curve_generator = generator
+        self.curve_masks = None
+
+    def stop_curves(self):
+        """Back to element-wise dropout in training (and none in evaluation)."""
+        self.per_curve = False
+        self.curve_generator = self.curve_masks = None
 
     def forward(self, x):
         """Drop activations of (M or P, features, n)."""
         if self.p == 0.0 or not (self.training or self.per_curve):
             return x
-        shape = (x.shape[0], x.shape[1], 1) if self.per_curve else x.shape
-        keep = torch.rand(shape, device=x.device) >= self.p
-        return x * keep / (1.0 - self.p)
+        if not self.per_curve:
+            keep = torch.rand(x.shape, device=x.device) >= self.p
+            return x * keep / (1.0 - self.p)
+        if self.curve_masks is None:
+            shape = (x.shape[0], x.shape[1], 1)
+            draw = torch.rand(shape, device=x.device, generator=self.curve_generator)
+            self.curve_masks = (draw >= self.p) / (1.0 - self.p)
+        return x * self.curve_masks
 
 
 class EnsembleMLP(nn.Module):
