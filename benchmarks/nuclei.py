@@ -287,20 +287,34 @@ def main():
         help="splits per fraction (seeds 0..k-1, those of transfer.json)",
     )
     parser.add_argument("--restart", action="store_true")
+    parser.add_argument(
+        "--fine-tune",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="TransferRegressor parameters of the fine-tuning fits (numbers), e.g. lr=1e-3",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="folder of the result files")
+    parser.add_argument("--no-zero-shot", action="store_true", help="only the transfer rows")
     parser.add_argument("--ship", action="store_true")
     args = parser.parse_args()
     command = "python " + shlex.join(["benchmarks/nuclei.py", *sys.argv[1:]])
     if args.ship:
         ship(command)
         return
+    fine_tune = {
+        k: int(v) if v.isdigit() else float(v)
+        for k, v in (item.split("=", 1) for item in args.fine_tune)
+    }
     settings = {"members": args.members, "epochs": args.epochs, "recipe": "NUCLEI_RECIPE"}
+    args.output.mkdir(parents=True, exist_ok=True)
 
-    path = RESULTS / "nuclei_zero_shot.json"
+    path = args.output / "nuclei_zero_shot.json"
     result = load_or_start(path, settings, args.restart)
     done = {r["target"] for r in result["rows"]}
     sources = {t: leave_out_source(t, args.members, args.epochs) for t in args.targets}
     for target in args.targets:
-        if target not in done:
+        if target not in done and not args.no_zero_shot:
             result["rows"].append(zero_shot_row(target, sources[target]))
             save(path, result, zero_shot_markdown, command)
             print(zero_shot_markdown(result), flush=True)
@@ -308,8 +322,8 @@ def main():
     transfer_targets = args.transfer_targets
     if transfer_targets is None:
         transfer_targets = list(args.targets) + (["27Al*"] if "27Al" in args.targets else [])
-    path = RESULTS / "nuclei_transfer.json"
-    result = load_or_start(path, settings, args.restart)
+    path = args.output / "nuclei_transfer.json"
+    result = load_or_start(path, {**settings, "fine_tune": fine_tune}, args.restart)
     done = {(r["target"], r["train_fraction"], r["seed"]) for r in result["rows"]}
     for fraction, splits in zip(args.fractions, args.seeds, strict=True):
         for target in transfer_targets:
@@ -322,7 +336,7 @@ def main():
                     continue
                 cell = {"target": target, "train_fraction": fraction, "seed": seed, "method": "L"}
                 cell["method"] = f"L{source.n_weight_layers}"
-                row = fit_cell(cell, data, source)
+                row = fit_cell(cell, data, source, **fine_tune)
                 row["source"] = f"nuclei-without-{target.rstrip('*')}"
                 result["rows"].append(row)
                 save(path, result, transfer_markdown, command)

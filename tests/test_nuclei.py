@@ -7,9 +7,16 @@ import pytest
 from qestl import CrossSectionRegressor, TransferRegressor
 from qestl import regressor as regressor_module
 from qestl.benchmark import archive_points
-from qestl.benchmark.nuclei import fit_nuclei_model, nucleus_dataset_labels, per_nucleus_scores
+from qestl.benchmark.nuclei import (
+    fit_nuclei_model,
+    nucleus_dataset_labels,
+    per_nucleus_scores,
+    source_excursions,
+)
+from qestl.datasets import cut_low_excitation, load_qes
 from qestl.kinematics import mott_like_scale, transverse_scale
 from qestl.postfit import probe_kinematics
+from qestl.transfer import PretrainedModel
 from qestl.validation import check_nuclei
 
 TINY = {"n_estimators": 3, "hidden_layers": (8, 8), "max_epochs": 4, "random_state": 0}
@@ -167,3 +174,18 @@ def test_leave_one_nucleus_out_fit_and_its_scores(qes_dir):
     assert [r["target"] for r in rows] == ["3H", "16O"]
     assert sum(r["points"] for r in rows) == len(model.training_points_)
     assert all(np.isfinite(r["train_quadrature"]) and r["train_quadrature"] > 0 for r in rows)
+
+
+def test_excursions_flag_a_source_that_vanishes_backward(qes_dir):
+    carbon = PretrainedModel.resolve("carbon-2026-11-30")
+    rows = {
+        r["target"]: r
+        for r in source_excursions(carbon, targets=["12C", "56Fe"], data_home=qes_dir)
+    }
+    assert rows["12C"]["within_10"] == 1.0 and rows["12C"]["worst_factor"] < 10
+    # Hotta 1994 measured 56Fe at 180 degrees, where the Mott-like scale vanishes.
+    iron = cut_low_excitation(load_qes("56Fe", data_home=qes_dir))
+    backward = int((iron["theta"] == 180.0).sum())
+    assert backward > 0 and rows["56Fe"]["points"] == len(iron)
+    assert rows["56Fe"]["within_100"] <= 1 - backward / len(iron)
+    assert rows["56Fe"]["worst_factor"] > 1e6

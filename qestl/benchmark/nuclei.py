@@ -10,7 +10,7 @@ leave-one-nucleus-out test) and the per-nucleus scores of its card.
 import numpy as np
 
 from qestl.benchmark.paper import ARCHIVE_NUCLEI, archive_points, paper_points
-from qestl.datasets import parse_target
+from qestl.datasets import cut_low_excitation, load_qes, parse_target
 from qestl.metrics import reduced_chi2
 from qestl.regressor import CrossSectionRegressor
 
@@ -19,8 +19,12 @@ __all__ = [
     "fit_nuclei_model",
     "nucleus_dataset_labels",
     "per_nucleus_scores",
+    "source_excursions",
     "zero_shot_scores",
 ]
+
+#: The nuclei of item "beyond its data" of a transfer source: 4He to 238U.
+EXCURSION_NUCLEI = ("4He", "12C", "16O", "27Al", "56Fe", "197Au", "208Pb", "238U")
 
 #: Parameters of the shipped "nuclei" model (CrossSectionRegressor). The
 #: architecture and learning rate of the carbon model; the transverse output
@@ -166,3 +170,52 @@ def zero_shot_scores(model, target, data_home=None):
     points = paper_points(target, data_home=data_home)
     prediction = model.predict(points)
     return {"target": target, "points": len(points), **_scores(points, prediction, "zero_shot")}
+
+
+def source_excursions(source, targets=EXCURSION_NUCLEI, data_home=None):
+    """How far a transfer source's untuned prediction strays from each nucleus's data.
+
+    At every archive point past the low-excitation cut (any beam energy and
+    angle), the factor between the source's prediction for the nucleus and
+    the measured cross section, max(p / y, y / p): for a single-nucleus
+    source the prediction scaled by A / A_source (the "scaled carbon" start
+    of fine-tuning), for a nucleus-aware one its prediction at the nucleus's
+    Z and A. A source whose output runs away beyond its training data shows
+    factors of 1e3 and more there.
+
+    Parameters
+    ----------
+    source : PretrainedModel
+    targets : iterable of str, default ``EXCURSION_NUCLEI``
+    data_home : path-like, optional
+
+    Returns
+    -------
+    list of dict
+        Per target: ``target``, ``points``, ``within_10`` and ``within_100``
+        (fractions of the points within those factors) and ``worst_factor``.
+        A prediction of 0 (the Mott-like scale at 180 degrees) is an
+        infinite factor.
+    """
+    model = source.regressor()
+    rows = []
+    for target in targets:
+        points = cut_low_excitation(load_qes(target, data_home=data_home))
+        if (points["xsec"] <= 0).any():
+            raise ValueError(f"{target}: non-positive cross sections have no factor to the data")
+        if source.nucleus_inputs:
+            prediction = model.predict(points)
+        else:
+            prediction = model.predict(points) * parse_target(target).A / source.mass_number
+        with np.errstate(divide="ignore"):
+            ratio = np.abs(np.log10(prediction / points["xsec"].to_numpy()))
+        rows.append(
+            {
+                "target": target,
+                "points": len(points),
+                "within_10": float(np.mean(ratio <= 1.0)),
+                "within_100": float(np.mean(ratio <= 2.0)),
+                "worst_factor": float(10 ** ratio.max()),
+            }
+        )
+    return rows
