@@ -4,11 +4,18 @@ A model directory holds ``config.json`` (hyper-parameters and the small
 fitted state, plain JSON) and ``weights.pt`` (a flat ``{name: Tensor}``
 mapping read back with ``torch.load(weights_only=True)``, which refuses any
 object that is not a tensor or a plain container), so loading a model file
-from elsewhere never runs code.
+from elsewhere never runs code. The config records the sha256 of the weights
+file, and loading refuses weights that no longer match it: a damaged or
+altered file is never used.
 """
 
+import hashlib
 import json
 import math
+import os
+import pickle
+import tempfile
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -26,10 +33,42 @@ __all__ = [
 
 FORMAT_VERSION = 1
 _CONFIG, _WEIGHTS = "config.json", "weights.pt"
+#: Key of ``config.json`` holding the sha256 of ``weights.pt``.
+_HASH = "weights_sha256"
+
+
+def _sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _replace_atomically(path, write):
+    """Write ``path`` through ``write(binary_handle)`` and a rename, never half-written."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            write(stream)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's file is private (0600)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def save_model_dir(path, config, state, dtype=None):
     """Write ``config`` (JSON-serialisable dict) and ``state`` (name -> Tensor) to ``path``.
+
+    The config gets the sha256 of the weights file as written, which
+    :func:`load_model_dir` checks.
 
     Parameters
     ----------
@@ -54,8 +93,8 @@ def save_model_dir(path, config, state, dtype=None):
             name: tensor.to(dtype) if tensor.is_floating_point() else tensor
             for name, tensor in cpu_state.items()
         }
-    torch.save(cpu_state, path / _WEIGHTS)
-    save_model_config(path, config)
+    _replace_atomically(path / _WEIGHTS, lambda stream: torch.save(cpu_state, stream))
+    save_model_config(path, {**config, _HASH: _sha256_of(path / _WEIGHTS)})
     return path
 
 
@@ -63,7 +102,8 @@ def save_model_config(path, config):
     """Write ``config`` as the ``config.json`` of the model directory ``path``.
 
     :func:`save_model_dir` writes it beside the weights; on its own it updates
-    the fitted state a config holds without touching the weights.
+    the fitted state a config holds without touching the weights, so a config
+    without the weights' sha256 keeps the one already recorded there.
 
     Parameters
     ----------
@@ -72,8 +112,17 @@ def save_model_config(path, config):
     config : dict
         JSON-serialisable; the format version is added.
     """
+    path = Path(path)
     config = {"format_version": FORMAT_VERSION, **config}
-    (Path(path) / _CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    if _HASH not in config and (path / _CONFIG).is_file():
+        try:
+            recorded = json.loads((path / _CONFIG).read_text()).get(_HASH)
+        except (ValueError, AttributeError):  # a damaged config records nothing to keep
+            recorded = None
+        if recorded is not None:
+            config[_HASH] = recorded
+    text = json.dumps(config, indent=2, sort_keys=True) + "\n"
+    _replace_atomically(path / _CONFIG, lambda stream: stream.write(text.encode()))
 
 
 def json_floats(values):
@@ -126,7 +175,7 @@ def resolve_model_dir(name_or_path):
 
 
 def load_model_dir(name_or_path, map_location="cpu"):
-    """Read a directory written by :func:`save_model_dir`.
+    """Read a directory written by :func:`save_model_dir`, checking the weights' sha256.
 
     Parameters
     ----------
@@ -137,16 +186,97 @@ def load_model_dir(name_or_path, map_location="cpu"):
     Returns
     -------
     config : dict
+        As saved, without the weights' sha256.
     state : dict of str -> torch.Tensor
+
+    Raises
+    ------
+    ValueError
+        Naming the file and what is wrong with it: a config that is not valid
+        JSON (truncated) or of an unknown format; weights that torch cannot
+        read, or whose sha256 is not the one the config records.
+    pickle.UnpicklingError
+        Naming the weights file, when it holds objects other than tensors.
+
+    Warns
+    -----
+    UserWarning
+        For a model saved without the sha256 of its weights (by an older
+        qestl): it loads, unchecked.
     """
     path = resolve_model_dir(name_or_path)
-    config = json.loads((path / _CONFIG).read_text())
+    config_file, weights_file = path / _CONFIG, path / _WEIGHTS
+    config = _read_config(config_file)
     if config.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{path}: unsupported model format {config.get('format_version')!r}")
-    state = torch.load(path / _WEIGHTS, map_location=map_location, weights_only=True)
-    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
-        raise ValueError(f"{path / _WEIGHTS}: expected a mapping of names to tensors")
+        raise ValueError(
+            f"{config_file}: unsupported model format {config.get('format_version')!r} "
+            f"(this qestl reads format {FORMAT_VERSION})"
+        )
+    expected = config.pop(_HASH, None)
+    # torch.load(weights_only=True) never runs code, so reading first is safe; it
+    # names a file holding objects other than tensors more precisely than a hash can
+    state = _read_weights(weights_file, map_location)
+    if expected is None:
+        warnings.warn(
+            f"{path}: saved without the sha256 of its weights (by an older qestl), so "
+            f"{_WEIGHTS} cannot be checked for damage; save the model again to record it",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif (actual := _sha256_of(weights_file)) != expected:
+        raise ValueError(
+            f"{weights_file}: not the file saved with this model (sha256 {actual[:16]}..., "
+            f"{config_file.name} records {str(expected)[:16]}...): it is damaged or was "
+            "altered; restore it or save the model again"
+        )
     return config, state
+
+
+def _read_config(config_file):
+    """The JSON object in ``config_file``, or a ValueError naming the file."""
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{config_file}: not valid JSON ({error.msg} at line {error.lineno} column "
+            f"{error.colno}): the file is truncated or damaged"
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{config_file}: not a text file: it is damaged") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{config_file}: expected a JSON object, found {type(config).__name__}")
+    return config
+
+
+def _read_weights(weights_file, map_location):
+    """The ``{name: Tensor}`` mapping in ``weights_file``; every failure names the file."""
+    if not weights_file.is_file():
+        raise FileNotFoundError(
+            f"{weights_file}: missing (a saved model holds it beside {_CONFIG})"
+        )
+    try:
+        state = torch.load(weights_file, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise pickle.UnpicklingError(
+            f"{weights_file}: torch.load(weights_only=True) refused it: it holds something "
+            f"other than tensors, or is damaged ({_reason(error)})"
+        ) from None
+    except Exception as error:  # a damaged zip fails inside torch in many ways
+        raise ValueError(
+            f"{weights_file}: not a readable tensor file ({_reason(error)}): it is "
+            "truncated or damaged"
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
+        raise ValueError(f"{weights_file}: expected a mapping of names to tensors")
+    return state
+
+
+def _reason(error):
+    """The telling line of an exception's message (torch's run to paragraphs), or its type."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    # torch's weights-only refusal names the offending object on a later line
+    telling = [line for line in lines if "Unpickler error" in line] or lines
+    return telling[0][:300] if telling else type(error).__name__
 
 
 class ModelSnapshot:

@@ -13,7 +13,7 @@ _IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def _data_dir():
     value = os.environ.get("QESTL_DATA")
-    return Path(value) if value else None
+    return Path(value).resolve() if value else None
 
 
 def pytest_sessionstart(session):

@@ -7,13 +7,17 @@ from qestl.datasets import fetch_qes, load_qes
 from qestl.datasets._cache import record_path, sha256_of
 
 FIXTURE = "# fixture\n" + "".join(
-    f"  8  16  0.700  32.000  {0.05 + 0.01 * i:.3f}  {1000.0 + i:.4e}  50.0 Test:2000\n"
+    f"  4   9  0.700  32.000  {0.05 + 0.01 * i:.3f}  {1000.0 + i:.4e}  50.0 Test:2000\n"
     for i in range(40)
 )
 
 
 class _Server:
-    """A local HTTP server for eQE_16O.dat whose behaviour the test scripts."""
+    """A local HTTP server for eQE_9Be.dat whose behaviour the test scripts.
+
+    9Be is outside qestl's registry: these tests check the downloads the registry
+    cannot vouch for (length, format, recorded hash).
+    """
 
     def __init__(self):
         self.plan = []  # one entry per request: "full", "truncated" or "garbage"
@@ -24,7 +28,7 @@ class _Server:
             def do_GET(self):
                 outer.requests += 1
                 mode = outer.plan.pop(0) if outer.plan else "full"
-                if not self.path.endswith("/eQE_16O.dat"):
+                if not self.path.endswith("/eQE_9Be.dat"):
                     self.send_error(404)
                     return
                 body = FIXTURE.encode() if mode != "garbage" else b"<html>not data</html>\n"
@@ -61,19 +65,19 @@ def _leftovers(folder):
 
 
 def test_fetch_writes_file_and_checksum(server, tmp_path):
-    paths = fetch_qes("oxygen", data_home=tmp_path, base_url=server.url)
-    path = paths["16O"]
+    paths = fetch_qes("beryllium", data_home=tmp_path, base_url=server.url)
+    path = paths["9Be"]
     assert path.read_text() == FIXTURE
     assert record_path(path).read_text().split()[0] == sha256_of(path)
-    assert len(load_qes("16O", data_home=tmp_path)) == 40
+    assert len(load_qes("9Be", data_home=tmp_path)) == 40
     # an intact cached file is not downloaded again
-    fetch_qes("16O", data_home=tmp_path, base_url=server.url)
+    fetch_qes("9Be", data_home=tmp_path, base_url=server.url)
     assert server.requests == 1
 
 
 def test_truncated_response_is_retried(server, tmp_path):
     server.plan = ["truncated", "full"]
-    path = fetch_qes("16O", data_home=tmp_path, base_url=server.url)["16O"]
+    path = fetch_qes("9Be", data_home=tmp_path, base_url=server.url)["9Be"]
     assert server.requests == 2
     assert path.read_text() == FIXTURE
     assert _leftovers(tmp_path) == []
@@ -82,7 +86,7 @@ def test_truncated_response_is_retried(server, tmp_path):
 def test_truncated_every_time_leaves_no_file(server, tmp_path):
     server.plan = ["truncated"] * 3
     with pytest.raises(OSError, match="truncated"):
-        fetch_qes("16O", data_home=tmp_path, base_url=server.url, retries=2)
+        fetch_qes("9Be", data_home=tmp_path, base_url=server.url, retries=2)
     assert server.requests == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -90,26 +94,26 @@ def test_truncated_every_time_leaves_no_file(server, tmp_path):
 def test_garbage_is_rejected(server, tmp_path):
     server.plan = ["garbage"]
     with pytest.raises(OSError, match="corrupt download"):
-        fetch_qes("16O", data_home=tmp_path, base_url=server.url, retries=0)
+        fetch_qes("9Be", data_home=tmp_path, base_url=server.url, retries=0)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_corrupt_cached_file_is_refetched(server, tmp_path):
-    path = fetch_qes("16O", data_home=tmp_path, base_url=server.url)["16O"]
+    path = fetch_qes("9Be", data_home=tmp_path, base_url=server.url)["9Be"]
     path.write_text(FIXTURE[: len(FIXTURE) // 3])  # damaged after download
     with pytest.raises(OSError, match="sha256"):
-        load_qes("16O", data_home=tmp_path)
+        load_qes("9Be", data_home=tmp_path)
     with pytest.warns(UserWarning, match="recorded sha256"):
-        fetch_qes("16O", data_home=tmp_path, base_url=server.url)
+        fetch_qes("9Be", data_home=tmp_path, base_url=server.url)
     assert server.requests == 2
     assert path.read_text() == FIXTURE
-    assert len(load_qes("16O", data_home=tmp_path)) == 40
+    assert len(load_qes("9Be", data_home=tmp_path)) == 40
 
 
 def test_load_can_download_when_missing(server, tmp_path, monkeypatch):
     monkeypatch.delenv("QESTL_DATA", raising=False)
     monkeypatch.setenv("QESTL_QES_URL", server.url)
-    assert len(load_qes("16O", data_home=tmp_path, download_if_missing=True)) == 40
+    assert len(load_qes("9Be", data_home=tmp_path, download_if_missing=True)) == 40
 
 
 def test_offline_error_says_how_to_set_qestl_data(tmp_path):
@@ -120,7 +124,7 @@ def test_offline_error_says_how_to_set_qestl_data(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(ConnectionError, match="QESTL_DATA"):
-        fetch_qes("16O", data_home=tmp_path, base_url=f"http://127.0.0.1:{port}/", timeout=2)
+        fetch_qes("9Be", data_home=tmp_path, base_url=f"http://127.0.0.1:{port}/", timeout=2)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,14 +1,18 @@
-"""Where QES archive files live: explicit folder, QESTL_DATA, the user cache."""
+"""Where QES archive files live (explicit folder, QESTL_DATA, the user cache) and their hashes."""
 
+import functools
 import hashlib
 import os
-import sys
+from importlib import resources
 from pathlib import Path
+
+import platformdirs
 
 __all__ = [
     "get_data_home",
     "data_locations",
     "archive_filename",
+    "registry",
     "sha256_of",
     "record_path",
     "is_intact",
@@ -23,20 +27,16 @@ def archive_filename(nucleus):
 def get_data_home():
     r"""The user cache folder of qestl (created on demand by the fetchers).
 
+    The platform's cache folder as :mod:`platformdirs` gives it:
     ``$XDG_CACHE_HOME/qestl`` (default ``~/.cache/qestl``) on Linux,
-    ``~/Library/Caches/qestl`` on macOS, ``%LOCALAPPDATA%\\qestl\\Cache`` on
+    ``~/Library/Caches/qestl`` on macOS, ``%LOCALAPPDATA%\qestl\Cache`` on
     Windows.
 
     Returns
     -------
     pathlib.Path
     """
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-        return base / "qestl" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "qestl"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qestl"
+    return Path(platformdirs.user_cache_dir("qestl", appauthor=False))
 
 
 def data_locations(data_home=None):
@@ -61,6 +61,20 @@ def data_locations(data_home=None):
     return folders
 
 
+@functools.cache
+def registry():
+    """The sha256 of every archive file qestl knows, shipped as ``registry.txt``.
+
+    Returns
+    -------
+    dict
+        File name -> ``"sha256:<hex>"`` (the ``known_hash`` form of :mod:`pooch`).
+    """
+    text = (resources.files("qestl.datasets") / "registry.txt").read_text()
+    entries = (line.split() for line in text.splitlines() if line.strip() and line[0] != "#")
+    return {name: known for name, known, *_ in entries}
+
+
 def sha256_of(path):
     """Hex sha256 digest of a file's bytes."""
     digest = hashlib.sha256()
@@ -77,9 +91,31 @@ def record_path(path):
 
 
 def is_intact(path):
-    """Whether ``path`` exists and matches its recorded sha256 (False without a record)."""
+    """Whether ``path`` is a file whose sha256 matches every hash known for it.
+
+    The known hashes are the registry's (for the archive files qestl ships a
+    hash of) and the one recorded beside the file when it was downloaded. A
+    file with neither is not known to be intact.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    bool
+    """
     path = Path(path)
-    record = record_path(path)
-    if not path.is_file() or not record.is_file():
+    if not path.is_file():
         return False
-    return record.read_text().split()[0] == sha256_of(path)
+    known = []
+    if path.name in registry():
+        known.append(registry()[path.name].removeprefix("sha256:"))
+    record = record_path(path)
+    if record.is_file():
+        words = record.read_text().split()
+        known.append(words[0] if words else "")
+    if not known:
+        return False
+    digest = sha256_of(path)
+    return all(expected == digest for expected in known)
