@@ -11,6 +11,7 @@ from qestl import ScaledRegressor, TransferRegressor
 from qestl.datasets import cut_low_excitation, load_qes, split_data
 from qestl.metrics import chi2_scorer, reduced_chi2
 from qestl.plotting import plot_spectra
+from qestl.transfer import CARBON_SOURCE
 
 X_COLUMNS = ["E", "theta", "omega"]
 oxygen = cut_low_excitation(load_qes("16O"))
@@ -20,8 +21,9 @@ fit_args = dict(sigma=train["error"], dataset=train["dataset"])
 
 scaled = ScaledRegressor(factor=16 / 12).fit(train[X_COLUMNS])
 # a dozen training points: hold the members near the source where oxygen has no data
+# (from the carbon model: the default "nuclei" source has seen these 16O points)
 tuned = TransferRegressor.from_pretrained(
-    target_A=16, norm_uncertainty=deltas, source_prior=100, random_state=0
+    CARBON_SOURCE, target_A=16, norm_uncertainty=deltas, source_prior=100, random_state=0
 )
 tuned.fit(train[X_COLUMNS], train["xsec"], **fit_args)
 for name, model in (("scaled carbon", scaled), ("fine-tuned", tuned)):
@@ -31,7 +33,7 @@ for name, model in (("scaled carbon", scaled), ("fine-tuned", tuned)):
 # How many leading layers to keep frozen? Cross-validated on the training points.
 sklearn.set_config(enable_metadata_routing=True)
 search_model = TransferRegressor.from_pretrained(
-    target_A=16, n_estimators=10, max_epochs=300, norm_uncertainty=deltas
+    CARBON_SOURCE, target_A=16, n_estimators=10, max_epochs=300, norm_uncertainty=deltas
 ).set_fit_request(sigma=True, dataset=True, freeze=False)
 search = GridSearchCV(
     search_model,

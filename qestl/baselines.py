@@ -1,13 +1,25 @@
 """Baselines for transfer learning, with the regressors' API."""
 
+import os
+from numbers import Real
+
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from qestl.metrics import profile_normalizations
+from qestl.params import Interval, SequenceOf, StrOptions, validate_params
+from qestl.physics.electron import QE_MODELS, cross_section
+from qestl.physics.formfactors import SACHS_MODELS
 from qestl.physics.nuclei import nuclear_parameters
-from qestl.transfer import TRANSFER_SOURCE, PretrainedModel
-from qestl.validation import check_fit_inputs, check_kinematics
+from qestl.transfer import CARBON_SOURCE, PretrainedModel
+from qestl.validation import (
+    check_fit_inputs,
+    check_fit_size,
+    check_kinematics,
+    record_input_columns,
+)
 
 __all__ = ["ScaledRegressor", "SuperscalingRegressor"]
 
@@ -24,9 +36,9 @@ class ScaledRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     source : str, path-like, CrossSectionRegressor or PretrainedModel
-        Default ``qestl.transfer.TRANSFER_SOURCE``, the carbon model of 2026-11-30.
+        Default ``qestl.transfer.CARBON_SOURCE``, the carbon model of 2026-11-30.
         See :meth:`qestl.transfer.PretrainedModel.resolve`.
-    factor : float, default 1.0
+    factor : float > 0, default 1.0
         Multiplies the source's prediction, e.g. ``A / 12`` for a carbon source.
     device : str, default "auto"
 
@@ -35,7 +47,13 @@ class ScaledRegressor(RegressorMixin, BaseEstimator):
     >>> iron = ScaledRegressor(factor=56 / 12)  # doctest: +SKIP
     """
 
-    def __init__(self, source=TRANSFER_SOURCE, factor=1.0, device="auto"):
+    _parameter_constraints = {
+        "source": [PretrainedModel, PretrainedModel.estimator_class(), str, os.PathLike],
+        "factor": [Interval(Real, 0, None, closed="neither")],
+        "device": [str, torch.device],
+    }
+
+    def __init__(self, source=CARBON_SOURCE, factor=1.0, device="auto"):
         self.source = source
         self.factor = factor
         self.device = device
@@ -54,13 +72,21 @@ class ScaledRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        if not float(self.factor) > 0:
-            raise ValueError(f"factor must be positive, got {self.factor!r}")
-        if y is not None:
+        validate_params(self)
+        if y is None:
+            check_kinematics(X)
+        else:
+            check_fit_size(X, y)
             check_fit_inputs(X, y, sigma, dataset)
         self.model_ = PretrainedModel.resolve(self.source).regressor(self.device)
-        self.n_features_in_ = 3
+        record_input_columns(self, X, 3)
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # E, theta, omega > 0
+        tags.target_tags.required = False  # nothing is learned from y
+        return tags
 
     def predict(self, X, return_std=False):
         """Scaled mean (and standard deviation) of the source ensemble.
@@ -112,7 +138,7 @@ class SuperscalingRegressor(RegressorMixin, BaseEstimator):
         Include the toy inelastic tail (W > 1.4 GeV).
     ff : {"kelly", "dipole", "bbba05"}, default "kelly"
     normalization : {None, "global", "dataset"}, default None
-    norm_uncertainty : float, default 0.05
+    norm_uncertainty : float > 0, default 0.05
         delta of every dataset for ``normalization="dataset"``.
 
     Attributes
@@ -133,6 +159,21 @@ class SuperscalingRegressor(RegressorMixin, BaseEstimator):
     >>> round(float(model.predict([[0.56, 60.0, 0.14]])[0]))
     5386
     """
+
+    _parameter_constraints = {
+        "target": [str],
+        "qe_model": [StrOptions(set(QE_MODELS))],
+        "transverse_enhancement": [
+            None,
+            "boolean",
+            SequenceOf(Interval(Real, None, None, closed="neither"), 2, 2),
+        ],
+        "delta": ["boolean"],
+        "inelastic": ["boolean"],
+        "ff": [StrOptions(set(SACHS_MODELS))],
+        "normalization": [StrOptions({"global", "dataset"}), None],
+        "norm_uncertainty": [Interval(Real, 0, None, closed="neither")],
+    }
 
     def __init__(
         self,
@@ -155,8 +196,6 @@ class SuperscalingRegressor(RegressorMixin, BaseEstimator):
         self.norm_uncertainty = norm_uncertainty
 
     def _model(self, X):
-        from qestl.physics.electron import cross_section
-
         E, theta, omega = check_kinematics(X).T
         return cross_section(
             self.target_,
@@ -188,17 +227,15 @@ class SuperscalingRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        if self.normalization not in (None, "global", "dataset"):
-            raise ValueError(
-                f"normalization must be None, 'global' or 'dataset', got {self.normalization!r}"
-            )
+        validate_params(self)
         self.target_ = nuclear_parameters(self.target).name  # unknown nucleus: error here
-        X, y, sigma, dataset = check_fit_inputs(X, y, sigma, dataset)
-        self.n_features_in_ = 3
+        check_fit_size(X, y)
+        kin, y, sigma, dataset = check_fit_inputs(X, y, sigma, dataset)
+        record_input_columns(self, X, 3)
         self.scale_, self.normalizations_ = 1.0, {}
         if self.normalization is None:
             return self
-        f = self._model(X)
+        f = self._model(kin)
         sigma = np.ones_like(y) if sigma is None else sigma
         if not np.any(f):
             raise ValueError(
@@ -213,6 +250,11 @@ class SuperscalingRegressor(RegressorMixin, BaseEstimator):
         norms = profile_normalizations(y, f, sigma, dataset, self.norm_uncertainty)
         self.normalizations_ = dict(zip(np.asarray(dataset).tolist(), norms.tolist(), strict=True))
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # E, theta, omega > 0
+        return tags
 
     def predict(self, X, return_std=False, dataset=None):
         """Model cross section, times ``scale_`` and the fitted N_k of ``dataset``.

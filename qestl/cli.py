@@ -16,7 +16,7 @@ from pathlib import Path
 from qestl import __version__
 from qestl.datasets._cache import get_data_home
 from qestl.datasets.targets import parse_target
-from qestl.transfer import TRANSFER_SOURCE
+from qestl.transfer import CARBON_SOURCE
 
 __all__ = ["build_parser", "main"]
 
@@ -365,7 +365,7 @@ def build_parser():
     )
     bench.add_argument(
         "--source",
-        default=TRANSFER_SOURCE,
+        default=CARBON_SOURCE,
         help="carbon model: a shipped name or a saved-model folder",
     )
     bench.add_argument(
@@ -426,7 +426,7 @@ def build_parser():
     transfer.add_argument("--source-prior", type=_finite, default=0.0, help=prior_help)
     transfer.add_argument(
         "--source",
-        default=TRANSFER_SOURCE,
+        default=CARBON_SOURCE,
         help="carbon model: a shipped name or a saved-model folder",
     )
     transfer.set_defaults(run=_run_transfer)

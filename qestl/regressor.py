@@ -1,6 +1,8 @@
 """CrossSectionRegressor: the bootstrap-ensemble chi2 fit of Kowal et al. as an estimator."""
 
+import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -27,7 +29,8 @@ from qestl.nn import (
     normalization_sums,
     profiled_normalization,
 )
-from qestl.nn.ensemble import BatchedBatchNorm, CurveDropout
+from qestl.nn.ensemble import _ACTIVATIONS, BatchedBatchNorm, CurveDropout
+from qestl.params import Interval, MappingOf, Options, SequenceOf, StrOptions, validate_params
 from qestl.persistence import json_floats, load_model_dir, save_model_dir
 from qestl.postfit import (
     out_of_bag_mean,
@@ -35,7 +38,13 @@ from qestl.postfit import (
     select_by_excursion,
     select_members,
 )
-from qestl.validation import check_fit_inputs, check_kinematics, check_nuclei
+from qestl.validation import (
+    check_fit_inputs,
+    check_fit_size,
+    check_kinematics,
+    check_nuclei,
+    record_input_columns,
+)
 
 __all__ = ["CrossSectionRegressor", "resolve_device", "select_members"]
 
@@ -67,8 +76,10 @@ FEATURE_SETS = {"paper": {}, "peaks": {"peaks": True}, "scaling": {"scaling": Tr
 OUTPUT_SCALES = {"mott": kinematics.mott_like_scale, "transverse": kinematics.transverse_scale}
 
 #: Rows per forward pass in prediction: with 50 members of width 128 the
-#: activations of one chunk take about 100 MB, whatever the number of rows.
-PREDICT_CHUNK = 4096
+#: activations of one chunk take about 13 MB, whatever the number of rows,
+#: and stay in the CPU's caches (4096-row chunks ran about 1.7x slower;
+#: benchmarks/results/predict_speed.md).
+PREDICT_CHUNK = 512
 
 
 def make_features(name, nucleus=False):
@@ -366,9 +377,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_estimators : int, default 50
+    n_estimators : int >= 1, default 50
         Ensemble members.
-    hidden_layers : tuple of int, default (128,) * 4
+    hidden_layers : non-empty tuple of int >= 1, default (128,) * 4
         Widths of the hidden blocks. The paper used (300,) * 10 (about 820k
         parameters per net, 40-60k GPU epochs); four blocks of width 128
         (50k parameters) with the defaults train 50 members on carbon in
@@ -401,20 +412,20 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         quasielastic peaks of all kinematics line up. On carbon (10
         members, 1500 epochs) they took the held-out chi2/N from 2.56 to
         1.92 and the median member chi2/N from 5.3 to 3.5 (measured).
-    max_epochs : int, default 1500
-    lr : float, default 5e-3
+    max_epochs : int >= 1, default 1500
+    lr : float > 0, default 5e-3
         AdamW learning rate, peak of the schedule.
     lr_schedule : {"cosine", "constant"}, default "cosine"
         Cosine decay of the learning rate to 0 over ``max_epochs``.
     weight_decay : float, default 0
-    batch_size : int, default 128
-        Rows per step; -1 is the whole training set. Full batch is cheaper per
+    batch_size : int >= 1, -1 or None, default 128
+        Rows per step; -1 or None is the whole training set. Full batch is cheaper per
         epoch but, with one step per epoch, converges far slower on carbon.
         128 rather than 256: on carbon (10 members, three random splits)
         held-out chi2/N 1.72 / 1.48 / 1.39 against 1.87 / 1.81 / 1.47; 64
         lets single members follow their replicas' noise (2.14 on the first).
-    norm_uncertainty : float or dict, default 0.05
-        delta_k: one relative uncertainty for all datasets or a mapping
+    norm_uncertainty : float > 0 or dict, default 0.05
+        delta_k > 0: one relative uncertainty for all datasets or a mapping
         dataset label -> delta (labels missing from it get 0.05). ``None``
         disables the normalizations (N = 1).
     norm_warmup : int, default 100
@@ -440,7 +451,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         0.94-1.00, held-out chi2/N is the same (1.62 against 1.61) and
         chi2/N with N = 1 is 1.05 on the training points. For datasets that
         truly disagree in scale, profiling late (0.8) lets N absorb it.
-    mass_number : int, default 12
+    mass_number : int >= 1, default 12
         A of the target nucleus: the output scale S_A contains A/12, so the
         sigmoid works per carbon-equivalent nucleus whatever the target.
         Unused with ``nucleus_inputs``, where each row brings its own A.
@@ -480,11 +491,13 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     uncertainty : {"ensemble", "dropout"}, default "ensemble"
         "dropout" is Model B: one network with dropout, kept on at prediction
         with one mask per predicted curve; ``n_estimators`` passes.
-    dropout : float, default 0.1
+    dropout : float in [0, 1), default 0.1
         Dropout rate when ``uncertainty="dropout"`` (0 for the ensemble).
-    validation_fraction : float, default 0.1
+    validation_fraction : float in [0, 1), default 0.1
         Fraction of the training points each member holds out (its own draw)
-        to pick its best epoch; 0 keeps the last epoch.
+        to pick its best epoch; 0 keeps the last epoch. A fit needs at least
+        1 / validation_fraction points (10 by default; 2 with 0), so that each
+        member holds out one on average.
     grad_clip : float or None, default 2.0
         Clip each member's gradient norm at ``grad_clip`` times its running
         average (exponential, decay 0.98). On carbon (10 members, 1500
@@ -569,6 +582,40 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     ((40,), (40,))
     """
 
+    _parameter_constraints = {
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layers": [SequenceOf(Interval(Integral, 1, None, closed="left"))],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "batch_norm": ["boolean"],
+        "features": [StrOptions(set(FEATURE_SETS))],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"cosine", "constant"})],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
+        "norm_uncertainty": [
+            Interval(Real, 0, None, closed="neither"),
+            MappingOf(Interval(Real, 0, None, closed="neither")),
+            None,
+        ],
+        "norm_warmup": [Interval(Integral, 0, None, closed="left")],
+        "norm_start": [Interval(Real, 0, 1, closed="both")],
+        "mass_number": [Interval(Integral, 1, None, closed="left")],
+        "nucleus_inputs": ["boolean"],
+        "output_scale": [StrOptions(set(OUTPUT_SCALES))],
+        "resampling": [StrOptions({"replica", "bootstrap"})],
+        "resample_normalizations": ["boolean"],
+        "uncertainty": [StrOptions({"ensemble", "dropout"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+        "member_cut": [Interval(Real, 0, None, closed="neither"), None],
+        "device": [str, torch.device],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+    }
+
     def __init__(
         self,
         n_estimators=50,
@@ -627,40 +674,33 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # E, theta, omega (and Z, A) > 0
+        return tags
+
     # -- building blocks -------------------------------------------------
     def _check_params(self):
-        if self.resampling not in ("replica", "bootstrap"):
-            raise ValueError(
-                f"resampling must be 'replica' or 'bootstrap', got {self.resampling!r}"
-            )
-        if self.lr_schedule not in ("cosine", "constant"):
-            raise ValueError(
-                f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}"
-            )
-        make_features(self.features)
-        if self.output_scale not in OUTPUT_SCALES:
-            raise ValueError(
-                f"output_scale must be one of {sorted(OUTPUT_SCALES)}, got {self.output_scale!r}"
-            )
-        if self.uncertainty not in ("ensemble", "dropout"):
-            raise ValueError(
-                f"uncertainty must be 'ensemble' or 'dropout', got {self.uncertainty!r}"
-            )
-        if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"grad_clip must be a positive float or None, got {self.grad_clip!r}")
-        if self.member_cut is not None and not self.member_cut > 0:
-            raise ValueError(
-                f"member_cut must be a positive float or None, got {self.member_cut!r}"
-            )
-        members = self._ensemble_size
-        if not (isinstance(members, int | np.integer) and members >= 1):
-            raise ValueError(f"n_estimators must be a positive int, got {members!r}")
-        if not 0.0 <= self.validation_fraction < 1.0:
-            raise ValueError(
-                f"validation_fraction must lie in [0, 1), got {self.validation_fraction!r}"
-            )
-        if not 0.0 <= self.norm_start <= 1.0:
-            raise ValueError(f"norm_start must lie in [0, 1], got {self.norm_start!r}")
+        """Refuse bad settings before any work (``_parameter_constraints``)."""
+        validate_params(self)
+
+    def _min_fit_points(self):
+        """Fewest training points a fit accepts, and why.
+
+        Each member holds out its own random draw of about
+        ``validation_fraction`` of the points and trains on the rest: the
+        count must give it at least one of each on average.
+        """
+        fraction = float(self.validation_fraction)
+        if fraction == 0:
+            return 2, "a fit needs at least two points"
+        # 1e-9: 1 / 0.1 must give 10, not 11
+        needed = max(2, math.ceil(1 / fraction - 1e-9), math.ceil(1 / (1 - fraction) - 1e-9))
+        return needed, (
+            f"each member holds out its own draw of validation_fraction = {fraction:g} of the "
+            f"points to choose its best epoch and trains on the rest; {needed} points give it "
+            "one of each on average. validation_fraction=0 needs 2"
+        )
 
     @property
     def _resamples_normalizations(self):
@@ -821,8 +861,17 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            Before any training: for a parameter outside its declared range
+            (``_parameter_constraints``), bad rows (see
+            :func:`qestl.validation.check_kinematics`), or too few points for
+            the validation split.
         """
         self._check_params()
+        check_fit_size(X, y, *self._min_fit_points())
         kin = self._check_rows(X)
         if self.output_scale == "mott" and (kin[:, 1] == 180.0).any():
             raise ValueError(
@@ -859,6 +908,13 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             held_out = rng.random((n, members)) < self.validation_fraction
             weights = np.where(held_out, 0.0, weights)
             valid = torch.as_tensor(held_out.T, dtype=torch.float32)
+        starved = int((weights.sum(axis=0) == 0).sum())
+        if starved:
+            raise ValueError(
+                f"{starved} of {members} members drew all of their {n} points for validation "
+                f"(validation_fraction={self.validation_fraction:g}) and would train on none: "
+                "fit more points, or lower validation_fraction or change random_state"
+            )
 
         target = torch.as_tensor(replicas, dtype=torch.float32)
         weight = torch.as_tensor(weights, dtype=torch.float32)
@@ -897,7 +953,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         every = self._select_members(kin, y, sigma, index)
         if held_out is not None and every is not None:
             self.oob_prediction_ = out_of_bag_mean(every, held_out.T, self.members_kept_)
-        self.n_features_in_ = self._n_input_columns
+        record_input_columns(self, X, self._n_input_columns)
         return self
 
     @property

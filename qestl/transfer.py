@@ -1,6 +1,9 @@
 """Transfer learning of a cross-section ensemble to another nucleus (Graczyk et al.)."""
 
 import numbers
+import os
+import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -8,6 +11,7 @@ from skorch.callbacks import Callback
 
 from qestl.domain import check_domain, merge_domains, training_domain
 from qestl.nn import per_member
+from qestl.params import Interval, StrOptions
 from qestl.persistence import ModelSnapshot
 from qestl.regressor import (
     CrossSectionModule,
@@ -16,16 +20,41 @@ from qestl.regressor import (
     saved_feature_set,
 )
 
-__all__ = ["PretrainedModel", "TransferRegressor", "check_source_prior", "resolve_freeze"]
+__all__ = [
+    "CARBON_SOURCE",
+    "TRANSFER_SOURCE",
+    "WORSE_TRANSFER_SOURCES",
+    "PretrainedModel",
+    "TransferRegressor",
+    "check_source_prior",
+    "resolve_freeze",
+]
 
 
-#: Default source of TransferRegressor and ScaledRegressor: the carbon model
-#: shipped until 2026-12-01. The carbon fit shipped since ("carbon") is better
-#: on carbon, but beyond the carbon data its outputs run into the top of the
-#: sigmoid (up to 1000x the 27Al data above 5 GeV) and fine-tuning from it is
-#: worse (56Fe from 10 % of its points: test chi2/N 882 against 24.2; measured,
-#: docs/validation/transfer-sources.md).
-TRANSFER_SOURCE = "carbon-2026-11-30"
+#: Default source of TransferRegressor: the multi-nucleus model, which has seen
+#: how cross sections change from 2H to 238U and fine-tunes to a new nucleus
+#: better than the carbon models (docs/validation/nuclei-source.md).
+TRANSFER_SOURCE = "nuclei"
+
+#: The carbon model of the scaled-carbon baseline (ScaledRegressor) and of the
+#: transfer study of Graczyk et al. (``qestl benchmark``), whose targets the
+#: multi-nucleus model has seen: the carbon model shipped until 2026-12-01.
+CARBON_SOURCE = "carbon-2026-11-30"
+
+#: Shipped models that are worse starting points for fine-tuning than
+#: ``TRANSFER_SOURCE``, with what was measured; choosing one warns.
+WORSE_TRANSFER_SOURCES = {
+    "carbon": (
+        "beyond the carbon data its outputs run into the top of the sigmoid (up to 1e7 "
+        "times the 27Al data above 5 GeV); 56Fe from 10 % of its points: test chi2/N 882 "
+        "against 24.2 from carbon-2026-11-30 (docs/validation/transfer-sources.md)"
+    ),
+    "carbon-2026-11-30": (
+        "it extrapolates beyond the carbon data (up to 2500 times the 27Al data above "
+        "5 GeV); fine-tuned from 10 % of the points it trails 'nuclei' on 4He, 27Al and "
+        "56Fe (benchmarks/results/nuclei_transfer.md)"
+    ),
+}
 
 
 class PretrainedModel(ModelSnapshot):
@@ -35,7 +64,8 @@ class PretrainedModel(ModelSnapshot):
     :class:`~qestl.baselines.ScaledRegressor` hold as their ``source``
     parameter; see :class:`qestl.persistence.ModelSnapshot` for why clones
     keep the weights. :meth:`resolve` accepts the name of a shipped model
-    (``"carbon-2026-11-30"``, the default transfer source, or ``"carbon"``),
+    (``"nuclei"``, the default transfer source, ``"carbon-2026-11-30"`` or
+    ``"carbon"``),
     a saved-model directory or a fitted :class:`CrossSectionRegressor`.
 
     Parameters
@@ -181,16 +211,16 @@ class TransferRegressor(CrossSectionRegressor):
         required, and X needs only E, theta, omega.
     freeze : int or {"full", "shallow"}, default 0
         Leading weight layers held fixed (:func:`resolve_freeze`).
-    n_estimators : int, optional
+    n_estimators : int >= 1, optional
         Members to fine-tune (the first ones of the source); default all.
-    max_epochs : int, default 1000
-    lr : float, default 5e-4
+    max_epochs : int >= 1, default 1000
+    lr : float > 0, default 5e-4
     lr_schedule, weight_decay, batch_size, norm_uncertainty, resampling, validation_fraction,
     grad_clip, member_cut, device, random_state, verbose, callbacks
         As in :class:`CrossSectionRegressor`.
     norm_warmup : int, default 0
         The source already has the scale of the data: no warm-up.
-    source_prior : float, default 0.0
+    source_prior : float >= 0, default 0.0
         Strength alpha of a Gaussian prior on the trained weights, centred on
         the source's (L2-SP): member m minimises chi2_m + alpha * sum (p -
         p_source)^2 over its trained weights p. With a dozen target points a
@@ -219,6 +249,18 @@ class TransferRegressor(CrossSectionRegressor):
     # (benchmarks/results/transfer*.md); drawing the target's normalizations
     # too (CrossSectionRegressor's default) is not measured for fine-tuning yet.
     resample_normalizations = False
+
+    # The settings shared with CrossSectionRegressor keep its constraints; the
+    # bounds that depend on the source (members, layers) are checked in _check_params.
+    _parameter_constraints = {
+        **CrossSectionRegressor._parameter_constraints,
+        "source": [PretrainedModel, CrossSectionRegressor, str, os.PathLike, None],
+        "target_Z": [Interval(Integral, 1, None, closed="left"), None],
+        "target_A": [Interval(Integral, 1, None, closed="left"), None],
+        "freeze": [Interval(Integral, 0, None, closed="left"), StrOptions({"full", "shallow"})],
+        "n_estimators": [Interval(Integral, 1, None, closed="left"), None],
+        "source_prior": [Interval(Real, 0, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -275,7 +317,9 @@ class TransferRegressor(CrossSectionRegressor):
         Parameters
         ----------
         source : str, path-like, CrossSectionRegressor or PretrainedModel
-            Default ``TRANSFER_SOURCE``, the best transfer source shipped.
+            Default ``TRANSFER_SOURCE``, the best transfer source shipped
+            (``"nuclei"``); the shipped carbon models warn
+            (``WORSE_TRANSFER_SOURCES``).
         target_Z, target_A : int, optional
             The target nucleus; both required for a nucleus-aware source.
         freeze : int or {"full", "shallow"}, default 0
@@ -286,6 +330,13 @@ class TransferRegressor(CrossSectionRegressor):
         -------
         TransferRegressor
         """
+        if isinstance(source, str) and source in WORSE_TRANSFER_SOURCES:
+            warnings.warn(
+                f"{source!r} is a worse transfer source than the default {TRANSFER_SOURCE!r}: "
+                f"{WORSE_TRANSFER_SOURCES[source]}",
+                UserWarning,
+                stacklevel=2,
+            )
         return cls(
             PretrainedModel.resolve(source),
             target_Z=target_Z,
@@ -334,22 +385,16 @@ class TransferRegressor(CrossSectionRegressor):
         return self._source.members if self.n_estimators is None else self.n_estimators
 
     def _check_params(self):
+        super()._check_params()
         source = self._source
         if source.params.get("uncertainty", "ensemble") != "ensemble":
             raise ValueError("TransferRegressor needs an ensemble source (uncertainty='ensemble')")
-        if not 1 <= self._n_trained <= source.members:
+        if not self._n_trained <= source.members:
             raise ValueError(
                 f"n_estimators must lie in [1, {source.members}] (the source's members), "
                 f"got {self.n_estimators!r}"
             )
         resolve_freeze(self.freeze, source.n_weight_layers)
-        check_source_prior(self.source_prior)
-        for name in ("target_Z", "target_A"):
-            value = getattr(self, name)
-            if value is not None and not (
-                isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
-            ):
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
         if None not in (self.target_Z, self.target_A) and self.target_A < self.target_Z:
             raise ValueError(
                 f"target_A must be >= target_Z, got Z = {self.target_Z}, A = {self.target_A}"
@@ -359,7 +404,6 @@ class TransferRegressor(CrossSectionRegressor):
                 f"the source {source.name!r} reads the target's Z and A: give target_Z and "
                 f"target_A, e.g. from_pretrained({source.name!r}, target_Z=20, target_A=40)"
             )
-        super()._check_params()
 
     def fit(self, X, y, sigma=None, dataset=None, freeze=None):
         """Fine-tune on the target data.

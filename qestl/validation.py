@@ -7,14 +7,18 @@ index label when a DataFrame was given, else the position).
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 __all__ = [
     "KINEMATIC_COLUMNS",
     "NUCLEUS_COLUMNS",
+    "check_dense_real",
+    "check_fit_size",
     "check_kinematics",
     "check_nuclei",
     "check_fit_inputs",
     "as_column",
+    "record_input_columns",
 ]
 
 #: Input columns of the electron-scattering estimators, in array order.
@@ -40,6 +44,126 @@ def _raise_rows(name, bad, labels, condition):
     )
 
 
+def check_dense_real(values, name):
+    """Refuse what cannot be read as real numbers without loss: None, sparse or complex input.
+
+    A complex value would otherwise lose its imaginary part silently in the
+    conversion to float.
+
+    Parameters
+    ----------
+    values : object
+        An input as given (array_like, DataFrame, Series, sparse matrix...).
+    name : str
+        Name used in error messages.
+
+    Raises
+    ------
+    ValueError
+        For None, a scipy sparse matrix or array, or complex values.
+
+    Examples
+    --------
+    >>> check_dense_real([[1.0 + 2.0j]], "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: Complex data not supported: X holds complex numbers
+    """
+    if values is None:
+        raise ValueError(f"{name} is None")
+    if sparse.issparse(values):
+        raise ValueError(
+            f"{name} is a sparse matrix, and sparse input is not supported: pass a dense "
+            f"array (e.g. {name}.toarray())"
+        )
+    if isinstance(values, pd.DataFrame):
+        dtypes = list(values.dtypes)
+    elif isinstance(values, pd.Series | np.ndarray):
+        dtypes = [values.dtype]
+    else:
+        dtypes = [np.asarray(values).dtype]
+    if any(pd.api.types.is_complex_dtype(dtype) for dtype in dtypes):
+        raise ValueError(f"Complex data not supported: {name} holds complex numbers")
+
+
+def _n_rows(X):
+    """Rows of an input checked by :func:`check_dense_real`, before its columns are read."""
+    if isinstance(X, pd.DataFrame | pd.Series):
+        return len(X)
+    shape = np.asarray(X).shape
+    if not shape:
+        raise ValueError(f"X must be 2-D, of shape (n_samples, n_features), got a scalar {X!r}")
+    return shape[0]
+
+
+def check_fit_size(X, y, min_samples=1, reason=None):
+    """First checks of a fit, before any column is read: y given, dense real input, enough rows.
+
+    Parameters
+    ----------
+    X, y : object
+        The inputs of ``fit`` as given.
+    min_samples : int, default 1
+        Fewest rows the fit accepts.
+    reason : str, optional
+        Why that many, for the error message.
+
+    Returns
+    -------
+    int
+        The number of rows of X.
+
+    Raises
+    ------
+    ValueError
+        For y = None, sparse or complex X or y, or fewer than ``min_samples`` rows.
+
+    Examples
+    --------
+    >>> check_fit_size([[1.0, 30.0, 0.2]], [5.0], 2, "the model needs a spread")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 1 sample, too few to fit: at least 2 are needed (the model needs a spread)
+    """
+    check_dense_real(X, "X")
+    if y is None:
+        raise ValueError(
+            "fit requires y to be passed, but the target y is None: give the measured values"
+        )
+    check_dense_real(y, "y")
+    n = _n_rows(X)
+    if n < min_samples:
+        why = f" ({reason})" if reason else ""
+        raise ValueError(
+            f"X has {n} sample{'s' if n != 1 else ''}, too few to fit: at least {min_samples} "
+            f"are needed{why}"
+        )
+    return n
+
+
+def record_input_columns(estimator, X, n_columns):
+    """Set ``n_features_in_`` and, for a DataFrame X, ``feature_names_in_`` after a fit.
+
+    ``feature_names_in_`` holds the columns the model reads, E, theta, omega
+    (and Z, A when it reads each row's nucleus), not every column of the
+    frame: the others are ignored. It is removed after a fit to an array.
+
+    Parameters
+    ----------
+    estimator : estimator
+    X : pandas.DataFrame or array_like
+        The X of the fit.
+    n_columns : {3, 5}
+        Columns the model reads.
+    """
+    estimator.n_features_in_ = n_columns
+    if isinstance(X, pd.DataFrame):
+        names = (KINEMATIC_COLUMNS + NUCLEUS_COLUMNS)[:n_columns]
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+
+
 def as_column(values, name, n_rows=None, labels=None):
     """Convert per-point values to a float vector, checking length and finiteness.
 
@@ -57,6 +181,7 @@ def as_column(values, name, n_rows=None, labels=None):
     -------
     ndarray of shape (n,), float64
     """
+    check_dense_real(values, name)
     array = np.asarray(values, dtype=float)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
@@ -73,15 +198,27 @@ def as_column(values, name, n_rows=None, labels=None):
 
 def _named_or_positional(X, columns, n_array_columns, where):
     """The ``columns`` of a DataFrame by name, or array columns ``where``, as floats."""
+    check_dense_real(X, "X")
     if isinstance(X, pd.DataFrame):
         missing = [c for c in columns if c not in X.columns]
         if missing:
             raise ValueError(f"X lacks the columns {missing}; it needs {list(columns)}")
         return X[list(columns)].to_numpy(dtype=float)
     array = np.asarray(X, dtype=float)
-    if array.ndim != 2 or array.shape[1] != n_array_columns:
+    if array.ndim != 2:
         raise ValueError(
-            f"X must have shape (n_samples, {n_array_columns}), got shape {array.shape}"
+            f"X must be 2-D, of shape (n_samples, {n_array_columns}), got shape {array.shape}"
+        )
+    width = array.shape[1]
+    # scikit-learn's wording for too few columns, which its estimator checks look for
+    if width < n_array_columns:
+        raise ValueError(
+            f"X has {width} feature(s) (shape={array.shape}) while a minimum of "
+            f"{n_array_columns} is required"
+        )
+    if width > n_array_columns:
+        raise ValueError(
+            f"X has {width} features (shape={array.shape}) but exactly {n_array_columns} are read"
         )
     return array[:, where]
 
@@ -149,8 +286,9 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS, nucleus=False):
     Raises
     ------
     ValueError
-        For a wrong shape or missing column, NaN or infinite values, E <= 0,
-        omega >= E, or theta outside (0, 180] degrees.
+        For sparse or complex input, a wrong shape or missing column, NaN or
+        infinite values, E <= 0, omega <= 0, omega >= E, or theta outside
+        (0, 180] degrees.
 
     Examples
     --------
@@ -166,7 +304,7 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS, nucleus=False):
         if isinstance(X, pd.DataFrame):
             raise
         names = list(columns) + (list(NUCLEUS_COLUMNS) if nucleus else [])
-        raise ValueError(f"{error} with columns {names}") from None
+        raise ValueError(f"{error}: the columns {names}") from None
     if array.shape[0] == 0:
         raise ValueError("X has no rows")
     labels = _labels(X, array.shape[0])
@@ -176,6 +314,8 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS, nucleus=False):
     energy, theta, omega = array.T
     checks = [
         (energy <= 0.0, "E <= 0"),
+        # elastic scattering (omega = 0) or an electron that gained energy: outside every model
+        (omega <= 0.0, "omega <= 0"),
         (omega >= energy, "omega >= E"),
         ((theta <= 0.0) | (theta > 180.0), "theta outside (0, 180] degrees"),
     ]

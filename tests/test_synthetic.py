@@ -77,7 +77,9 @@ def test_superscaling_regressor_is_the_model_and_fits_normalizations(oxygen):
     np.testing.assert_allclose(with_norm, oxygen["model"] * fitted[oxygen["dataset"]].to_numpy())
     with pytest.raises(ValueError, match="dataset labels"):
         SuperscalingRegressor("16O", normalization="dataset").fit(X, y, sigma=sigma)
-    with pytest.raises(ValueError, match="normalization must be"):
+    with pytest.raises(
+        ValueError, match="'normalization' parameter of SuperscalingRegressor must be"
+    ):
         SuperscalingRegressor("16O", normalization="each").fit(X, y)
 
 

@@ -10,7 +10,7 @@ from skorch.callbacks import Callback
 
 from qestl import CrossSectionRegressor, ScaledRegressor, TransferRegressor
 from qestl.metrics import chi2_scorer
-from qestl.transfer import TRANSFER_SOURCE, PretrainedModel, resolve_freeze
+from qestl.transfer import CARBON_SOURCE, TRANSFER_SOURCE, PretrainedModel, resolve_freeze
 
 SOURCE = dict(
     n_estimators=3,
@@ -49,7 +49,9 @@ def test_resolve_freeze_words_and_errors():
 
 def test_untrained_transfer_is_the_source_times_A_ratio(source, data):
     X = data[0]
-    model = TransferRegressor.from_pretrained(source, target_A=16, max_epochs=0)
+    # lr 1e-12 and all but the last layer frozen: the weights stay the source's
+    # (max_epochs=0 is refused: it would return an untrained model)
+    model = TransferRegressor.from_pretrained(source, target_A=16, freeze=3, max_epochs=1, lr=1e-12)
     model.fit(X, data[1], sigma=data[2])
     assert model.predict_members(X) == pytest.approx(source.predict_members(X) * 16 / 12, rel=1e-5)
     scaled = ScaledRegressor(source, factor=16 / 12).fit(X)
@@ -147,7 +149,7 @@ def test_bad_sources_and_member_counts(source, data):
         TransferRegressor.from_pretrained(source, n_estimators=5).fit(X, y, sigma=sigma)
     with pytest.raises(ValueError, match="target_A"):
         TransferRegressor.from_pretrained(source, target_A=0).fit(X, y, sigma=sigma)
-    with pytest.raises(ValueError, match="source_prior must be a float >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"'source_prior' .* range \[0, inf\)\. Got -1"):
         TransferRegressor.from_pretrained(source, source_prior=-1).fit(X, y, sigma=sigma)
     with pytest.raises(ValueError, match="factor"):
         ScaledRegressor(source, factor=-1).fit(X)
@@ -160,9 +162,9 @@ def test_saved_transfer_loads_as_regressor_and_as_source(source, data, tmp_path)
     loaded = CrossSectionRegressor.load(model.save(tmp_path / "al"))
     assert loaded.mass_number == 27 and loaded.n_estimators == 2
     assert np.array_equal(loaded.predict(X), model.predict(X))
-    again = TransferRegressor.from_pretrained(tmp_path / "al", freeze=1, max_epochs=0).fit(
-        X, y, sigma=sigma
-    )
+    again = TransferRegressor.from_pretrained(
+        tmp_path / "al", freeze=3, max_epochs=1, lr=1e-12
+    ).fit(X, y, sigma=sigma)
     assert again.predict(X) == pytest.approx(model.predict(X), rel=1e-5)
     assert isinstance(again.source, PretrainedModel) and "A=27" in repr(again.source)
 
@@ -171,7 +173,7 @@ def test_transfer_domain_is_the_source_and_target_ranges(source, data):
     X, y, sigma, _ = data
     target = X[X["E"] > 0.9].assign(theta=X["theta"] + 50.0)  # theta 80-110, E 1-1.5
     keep = (X["E"] > 0.9).to_numpy()
-    model = TransferRegressor.from_pretrained(source, n_estimators=1, max_epochs=0)
+    model = TransferRegressor.from_pretrained(source, n_estimators=1, max_epochs=1)
     model.fit(target, y[keep], sigma=sigma[keep])
     assert source.domain_ == {"E": [0.5, 1.5], "theta": [30.0, 60.0]}
     assert model.domain_ == {"E": [0.5, 1.5], "theta": [30.0, 110.0]}
@@ -226,10 +228,14 @@ def test_parallel_workers_pickle_and_share_the_cores(source, data, routing):
     assert all(t * 2 <= max(torch.get_num_threads(), 2) for t in threads), threads
 
 
-def test_default_source_is_the_shipped_transfer_source_not_the_carbon_fit():
-    tuned = TransferRegressor.from_pretrained(target_A=16)
-    assert tuned.source.name == TRANSFER_SOURCE == "carbon-2026-11-30"
-    assert tuned.hidden_layers == (64,) * 10
-    assert ScaledRegressor().source == TRANSFER_SOURCE
+def test_default_source_is_the_multi_nucleus_model_and_carbon_sources_warn():
+    tuned = TransferRegressor.from_pretrained(target_Z=8, target_A=16)
+    assert tuned.source.name == TRANSFER_SOURCE == "nuclei"
+    assert tuned.nucleus_inputs
+    # The scaled-carbon baseline stays a carbon model times A/12.
+    assert ScaledRegressor().source == CARBON_SOURCE == "carbon-2026-11-30"
+    for name in ("carbon", "carbon-2026-11-30"):
+        with pytest.warns(UserWarning, match=f"{name!r} is a worse transfer source"):
+            TransferRegressor.from_pretrained(name, target_A=16)
     # the carbon fit is the other shipped carbon model
     assert PretrainedModel.resolve("carbon").params["hidden_layers"] == [128] * 4

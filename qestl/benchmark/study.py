@@ -24,7 +24,7 @@ from qestl.benchmark.report import (
 )
 from qestl.datasets.synthetic import make_inclusive_electron
 from qestl.plotting import plot_layers
-from qestl.transfer import TRANSFER_SOURCE, PretrainedModel, check_source_prior
+from qestl.transfer import CARBON_SOURCE, PretrainedModel, check_source_prior
 
 __all__ = ["DEFAULT_METHODS", "run_transfer_benchmark"]
 
@@ -37,7 +37,7 @@ def run_transfer_benchmark(
     fractions=(0.1, 0.7),
     seeds=3,
     methods=DEFAULT_METHODS,
-    source=TRANSFER_SOURCE,
+    source=CARBON_SOURCE,
     output="benchmarks/results",
     name="transfer",
     data_home=None,
