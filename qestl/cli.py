@@ -235,6 +235,8 @@ def _run_benchmark(args):
         n_jobs=args.n_jobs,
         scheduler=args.scheduler,
         resume=not args.restart,
+        # the epochs of each fit on a terminal; one line, rewritten in place
+        verbose=int(sys.stderr.isatty()),
     )
     results = Path(args.output) / f"{args.name}.md"
     print("\n" + results.read_text())

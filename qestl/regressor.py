@@ -17,6 +17,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 from qestl import kinematics
 from qestl.allocator import retain_freed_memory
 from qestl.batching import batch_loader
+from qestl.callbacks import EpochProgress
 from qestl.datasets.normalization import DEFAULT_NORM_UNCERTAINTY
 from qestl.domain import check_domain, training_domain, warn_outside_domain
 from qestl.features import KinematicFeatures
@@ -527,7 +528,9 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         Seeds replicas, validation draws, initialisation and shuffling; two
         CPU fits with the same seed are identical.
     verbose : int, default 0
-        1 prints skorch's per-epoch table.
+        1 shows the epochs done and the time left on stderr, one line
+        rewritten in place (:class:`qestl.callbacks.EpochProgress`); 2 also
+        prints skorch's per-epoch table.
     callbacks : list of skorch callbacks, optional
         E.g. ``EarlyStopping``, ``LRScheduler``, ``ProgressBar``, ``Checkpoint``.
 
@@ -829,10 +832,13 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             iterator_train=batch_loader,
             iterator_train__shuffle=batch < n_rows,
             train_split=None,
-            callbacks=list(callbacks) + self._training_callbacks() + list(self.callbacks or []),
-            **({} if self.verbose else {"callbacks__print_log": None}),
+            callbacks=list(callbacks)
+            + self._training_callbacks()
+            + ([("epoch_progress", EpochProgress(type(self).__name__))] if self.verbose else [])
+            + list(self.callbacks or []),
+            **({} if self.verbose >= 2 else {"callbacks__print_log": None}),
             device=device,
-            verbose=self.verbose,
+            verbose=int(self.verbose >= 2),
             norm_warmup=self.norm_warmup,
             norm_start=round(float(self.norm_start) * self.max_epochs),
             use_norm=self.norm_uncertainty is not None,

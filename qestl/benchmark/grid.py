@@ -109,7 +109,15 @@ def cell_key(row):
 
 
 def fit_method(
-    method, train, target, source, random_state=None, n_estimators=None, max_epochs=None, **params
+    method,
+    train,
+    target,
+    source,
+    random_state=None,
+    n_estimators=None,
+    max_epochs=None,
+    verbose=0,
+    **params,
 ):
     """Fit one method on ``train`` (a :func:`~qestl.datasets.load_qes` frame).
 
@@ -127,6 +135,8 @@ def fit_method(
         Members fine-tuned (and of the scratch ensemble); default all the source's.
     max_epochs : int, optional
         Epochs of fine-tuning and of scratch training; default each estimator's own.
+    verbose : int, default 0
+        Of the networks' fits: 1 shows their epochs and the time left.
     **params
         Further :class:`~qestl.TransferRegressor` parameters (e.g. ``source_prior``).
 
@@ -159,6 +169,7 @@ def fit_method(
             mass_number=mass_number,
             norm_uncertainty=deltas,
             random_state=random_state,
+            verbose=verbose,
             **epochs,
         )
     else:
@@ -170,6 +181,7 @@ def fit_method(
             n_estimators=n_estimators,
             norm_uncertainty=deltas,
             random_state=random_state,
+            verbose=verbose,
             **epochs,
             **params,
         )

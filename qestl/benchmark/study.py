@@ -49,6 +49,7 @@ def run_transfer_benchmark(
     scheduler=None,
     resume=True,
     progress=True,
+    verbose=0,
     command=None,
 ):
     """Fit the grid (target x fraction x split x method) and write ``<name>.md`` / ``.json``.
@@ -98,6 +99,8 @@ def run_transfer_benchmark(
         Keep the cells already in ``<name>.json``.
     progress : bool, default True
         A progress bar and one line per finished fit on stderr.
+    verbose : int, default 0
+        1 also shows each network fit's epochs and time left (one process only).
     command : str, optional
         The command line recorded at the top of the results (default the
         one that started this process).
@@ -151,6 +154,7 @@ def run_transfer_benchmark(
         n_estimators=n_estimators,
         max_epochs=max_epochs,
         source_prior=source_prior,
+        verbose=verbose if n_jobs == 1 and scheduler is None else 0,
     ):
         row.update(settings, data=kind[row["target"]])
         rows.append(row)
