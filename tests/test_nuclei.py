@@ -8,6 +8,7 @@ from qestl import CrossSectionRegressor, TransferRegressor
 from qestl import regressor as regressor_module
 from qestl.benchmark import archive_points
 from qestl.benchmark.nuclei import (
+    EXCURSION_NUCLEI,
     fit_nuclei_model,
     nucleus_dataset_labels,
     per_nucleus_scores,
@@ -16,7 +17,7 @@ from qestl.benchmark.nuclei import (
 from qestl.datasets import cut_low_excitation, load_qes
 from qestl.kinematics import mott_like_scale, transverse_scale
 from qestl.postfit import probe_kinematics
-from qestl.transfer import PretrainedModel
+from qestl.transfer import TRANSFER_SOURCE, PretrainedModel
 from qestl.validation import check_nuclei
 
 TINY = {"n_estimators": 3, "hidden_layers": (8, 8), "max_epochs": 4, "random_state": 0}
@@ -189,3 +190,24 @@ def test_excursions_flag_a_source_that_vanishes_backward(qes_dir):
     assert backward > 0 and rows["56Fe"]["points"] == len(iron)
     assert rows["56Fe"]["within_100"] <= 1 - backward / len(iron)
     assert rows["56Fe"]["worst_factor"] > 1e6
+
+
+def test_default_source_stays_near_the_data_of_every_nucleus(qes_dir):
+    # Every archive point past the excitation cut, at any beam energy and angle
+    # (180 degrees included): within a factor 10 for 99 % and 100 for all.
+    source = PretrainedModel.resolve(TRANSFER_SOURCE)
+    rows = source_excursions(source, data_home=qes_dir)
+    assert [r["target"] for r in rows] == list(EXCURSION_NUCLEI)
+    for row in rows:
+        assert row["within_10"] >= 0.99, row
+        assert row["worst_factor"] <= 100, row
+
+
+def test_shipped_nuclei_model_reads_z_and_a(qes_dir):
+    model = CrossSectionRegressor.load("nuclei")
+    assert model.nucleus_inputs and model.output_scale == "transverse"
+    iron = cut_low_excitation(load_qes("56Fe", data_home=qes_dir)).iloc[:50]
+    assert np.isfinite(model.predict(iron)).all()
+    # The same kinematics as a lighter nucleus: smaller, as A / 12 scales the output.
+    lighter = model.predict(iron.assign(Z=6, A=12))
+    assert np.median(lighter / model.predict(iron)) < 0.5

@@ -15,6 +15,7 @@ from qestl.metrics import reduced_chi2
 from qestl.regressor import CrossSectionRegressor
 
 __all__ = [
+    "EXCURSION_NUCLEI",
     "NUCLEI_RECIPE",
     "fit_nuclei_model",
     "nucleus_dataset_labels",
