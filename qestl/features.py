@@ -33,11 +33,16 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
         kinematics line up in it, so the networks need not build the ratio
         from (E, omega, theta) themselves.
     nucleus : bool, default False
-        Add the target's log A and Z / A from the input columns Z and A
-        (DataFrame columns by name, array columns 4 and 5). log A rather than
-        A: the nuclei differ most among the light ones (2H, 3He, 4He), which
-        A itself would crowd into a few per cent of its range; Z / A is the
-        proton share, which sets the mix of proton and neutron cross sections.
+        Add the target's log A and its neutron-proton asymmetry |N - Z| / A
+        from the input columns Z and A (DataFrame columns by name, array
+        columns 4 and 5). log A rather than A: the nuclei differ most among
+        the light ones (2H, 3He, 4He), which A itself would crowd into a few
+        per cent of its range. |N - Z| rather than Z / A: by isospin symmetry
+        mirror nuclei (3H and 3He) have the same dynamics, so they get the
+        same features, and a proton-rich nucleus is no extrapolation of the
+        neutron-rich ones; the charges their nucleons carry differ, which
+        the output scale of the networks carries
+        (:func:`qestl.physics.formfactors.isospin_factor`).
     standardize : bool, default True
         Centre each feature and scale it to unit variance on the fitted data.
         The papers' carbon nets read raw features; standardised ones train
@@ -85,7 +90,7 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
             ]
         if self.nucleus:
             charge, mass = self._nucleus_columns(X).T
-            columns += [np.log(mass), charge / mass]
+            columns += [np.log(mass), np.abs(mass - 2.0 * charge) / mass]
         return np.column_stack(columns)
 
     @staticmethod
@@ -149,5 +154,5 @@ class KinematicFeatures(TransformerMixin, BaseEstimator):
         if self.scaling:
             names += ["psi_QE", "psi_Delta"]
         if self.nucleus:
-            names += ["log_A", "Z_over_A"]
+            names += ["log_A", "asymmetry"]
         return np.asarray(names, dtype=object)

@@ -33,6 +33,7 @@ from qestl.nn import (
 from qestl.nn.ensemble import _ACTIVATIONS, BatchedBatchNorm, CurveDropout
 from qestl.params import Interval, MappingOf, Options, SequenceOf, StrOptions, validate_params
 from qestl.persistence import json_floats, load_model_dir, save_model_dir
+from qestl.physics.formfactors import isospin_factor
 from qestl.postfit import (
     out_of_bag_mean,
     probe_kinematics,
@@ -78,7 +79,7 @@ OUTPUT_SCALES = {"mott": kinematics.mott_like_scale, "transverse": kinematics.tr
 
 #: Rows per forward pass in prediction: with 50 members of width 128 the
 #: activations of one chunk take about 13 MB, whatever the number of rows,
-#: and stay in the CPU's caches (4096-row chunks ran about 1.7x slower;
+#: and stay in the CPU's caches (4096-row chunks took twice as long;
 #: benchmarks/results/predict_speed.md).
 PREDICT_CHUNK = 512
 
@@ -468,8 +469,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         One network for many nuclei (Al Hammal et al., PRC 107, 065501):
         X carries each row's target Z and A (DataFrame columns "Z" and "A",
         as in a ``pd.concat`` of :func:`qestl.datasets.load_qes` frames, or
-        array columns 4 and 5); the networks read log A and Z / A, and each
-        row's A sets its output scale S_A. ``predict`` then needs Z and A
+        array columns 4 and 5); the networks read log A and |N - Z| / A,
+        and each row's A and Z set its output scale: S_A times
+        :func:`qestl.physics.formfactors.isospin_factor`, the share of the
+        protons' and neutrons' elastic cross sections. ``predict`` then needs Z and A
         too. Off by default: one nucleus needs neither.
     resampling : {"replica", "bootstrap"}, default "replica"
         "replica": y_i + r sigma_i per member; "bootstrap": points drawn with
@@ -764,6 +767,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         features = self.features_.transform(rows)
         mass = rows[:, 4] if rows.shape[1] == 5 else self.mass_number
         scale = OUTPUT_SCALES[self.output_scale](rows[:, 0], rows[:, 1], mass)
+        if rows.shape[1] == 5:  # the nucleons' charges, which the features leave out
+            energy, theta, omega, charge = rows[:, :4].T
+            q2 = kinematics.q2_electron(energy, theta, omega)
+            scale = scale * isospin_factor(charge, mass, q2, theta)
         with np.errstate(divide="ignore"):  # S_A = 0 at 180 degrees: a prediction of 0
             log_scale = np.log(scale)
         return (

@@ -36,11 +36,11 @@ def test_optional_columns_and_names():
         "omega_QE",
         "omega_Delta",
         "log_A",
-        "Z_over_A",
+        "asymmetry",
     ]
     assert np.allclose(out[:, 5], kinematics.omega_qe(X["E"], X["theta"]))
     assert out[:, 7] == pytest.approx(np.log([12, 12, 16, 56]))
-    assert out[:, 8] == pytest.approx([0.5, 0.5, 0.5, 26 / 56])
+    assert out[:, 8] == pytest.approx([0.0, 0.0, 0.0, 4 / 56])
     with pytest.raises(ValueError, match="needs the columns Z and A"):
         KinematicFeatures(nucleus=True).fit(X[["E", "theta", "omega"]])
 

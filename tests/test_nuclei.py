@@ -15,7 +15,8 @@ from qestl.benchmark.nuclei import (
     source_excursions,
 )
 from qestl.datasets import cut_low_excitation, load_qes
-from qestl.kinematics import mott_like_scale, transverse_scale
+from qestl.kinematics import mott_like_scale, q2_electron, transverse_scale
+from qestl.physics.formfactors import isospin_factor
 from qestl.postfit import probe_kinematics
 from qestl.transfer import TRANSFER_SOURCE, PretrainedModel
 from qestl.validation import check_nuclei
@@ -41,7 +42,7 @@ def nuclei_model(toy_data):
 def test_nucleus_aware_fit_reads_z_and_a(nuclei_model):
     model, frame = nuclei_model
     assert model.n_features_in_ == 5
-    assert model.features_.get_feature_names_out()[-2:].tolist() == ["log_A", "Z_over_A"]
+    assert model.features_.get_feature_names_out()[-2:].tolist() == ["log_A", "asymmetry"]
     # A DataFrame with the kinematics first and an array in the same column order agree.
     columns = ["E", "theta", "omega", "Z", "A"]
     assert np.allclose(model.predict(frame), model.predict(frame[columns].to_numpy()))
@@ -53,7 +54,12 @@ def test_each_row_takes_its_own_mass_number_in_the_output_scale(nuclei_model):
     model, frame = nuclei_model
     rows = frame[["E", "theta", "omega", "Z", "A"]].to_numpy(dtype=float)
     _, log_scale = model._inputs(rows)
-    expected = np.log(mott_like_scale(rows[:, 0], rows[:, 1], rows[:, 4]))
+    q2 = q2_electron(rows[:, 0], rows[:, 1], rows[:, 2])
+    charges = isospin_factor(rows[:, 3], rows[:, 4], q2, rows[:, 1])
+    expected = np.log(mott_like_scale(rows[:, 0], rows[:, 1], rows[:, 4]) * charges)
+    # carbon is isoscalar (factor 1); iron, with 4 more neutrons than protons, less
+    assert np.allclose(charges[rows[:, 3] == 6], 1.0)
+    assert (charges[rows[:, 3] == 26] < 1.0).all()
     assert np.allclose(log_scale.numpy(), expected, rtol=1e-6)
 
 

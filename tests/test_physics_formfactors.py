@@ -76,3 +76,21 @@ def test_axial_and_pseudoscalar():
     assert pseudoscalar(0.0, G_AXIAL) == pytest.approx(2 * M_NUCLEON**2 * G_AXIAL / M_PION**2)
     with pytest.raises(ValueError, match="axial_mass"):
         axial(0.1, axial_mass=0.0)
+
+
+def test_isospin_factor_limits_and_mirror_nuclei():
+    from qestl.physics.formfactors import isospin_factor
+
+    q2 = np.array([1e-9, 0.3, 1.0, 3.0])
+    theta = np.array([20.0, 60.0, 120.0, 180.0])
+    # Z = N: exactly 1; Q2 -> 0: the neutron is invisible, 2Z/A.
+    assert np.allclose(isospin_factor(6, 12, q2, theta), 1.0)
+    assert float(isospin_factor(2, 3, 1e-9, 30.0)) == pytest.approx(4 / 3, rel=1e-6)
+    # Mirror nuclei: the proton-rich one scatters more; the two factors average to 1.
+    helium, triton = isospin_factor(2, 3, q2, theta), isospin_factor(1, 3, q2, theta)
+    assert (helium > triton).all() and np.allclose((helium + triton) / 2, 1.0)
+    # Backward (magnetic) scattering: the ratio of the magnetic moments squared.
+    _, _, GMp, GMn = sachs(1.0, "kelly")
+    expected = (2 * GMp**2 + GMn**2) / (GMp**2 + 2 * GMn**2)
+    ratio = isospin_factor(2, 3, 1.0, 180.0) / isospin_factor(1, 3, 1.0, 180.0)
+    assert float(ratio) == pytest.approx(float(expected), rel=1e-9)

@@ -18,7 +18,16 @@ from qestl.physics.constants import (
     MU_PROTON,
 )
 
-__all__ = ["SACHS_MODELS", "dipole", "sachs", "dirac_pauli", "axial", "pseudoscalar", "isovector"]
+__all__ = [
+    "SACHS_MODELS",
+    "dipole",
+    "sachs",
+    "dirac_pauli",
+    "axial",
+    "pseudoscalar",
+    "isovector",
+    "isospin_factor",
+]
 
 #: Names accepted by :func:`sachs`.
 SACHS_MODELS = ("kelly", "dipole", "bbba05")
@@ -201,3 +210,50 @@ def isovector(Q2, model="dipole"):
     gep, gen, gmp, gmn = sachs(Q2, model)
     tau = np.asarray(Q2, dtype=float) / (4.0 * M_NUCLEON**2)
     return dirac_pauli(gep - gen, gmp - gmn, tau)
+
+
+def isospin_factor(Z, A, Q2, theta, model="kelly"):
+    """Elastic scattering of Z protons and A - Z neutrons, relative to A/2 of each.
+
+    f = (Z w_p + N w_n) / (A (w_p + w_n) / 2), with the Rosenbluth structure
+    of a free nucleon w = (G_E^2 + tau G_M^2) / (1 + tau) + 2 tau G_M^2
+    tan^2(theta/2), tau = Q^2 / 4M^2. It is 1 for every nucleus with Z = N;
+    it tells mirror nuclei apart by the charges their nucleons carry (3He
+    scatters more than 3H, as a proton more than a neutron), while the
+    nuclear dynamics, the same for both by isospin symmetry, is left to the
+    network. At Q^2 -> 0, where the neutron is nearly invisible, f -> 2Z/A.
+
+    Parameters
+    ----------
+    Z, A : array_like
+        Charge and mass number of the nucleus.
+    Q2 : array_like
+        Four-momentum transfer squared [GeV^2], >= 0.
+    theta : array_like
+        Scattering angle [degrees].
+    model : str, default "kelly"
+        Form factors, as :func:`sachs`.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> round(float(isospin_factor(6, 12, 1.0, 30.0)), 12)
+    1.0
+    >>> round(float(isospin_factor(2, 3, 1e-9, 30.0)), 6)  # 2Z/A
+    1.333333
+    """
+    Z, A = np.asarray(Z, dtype=float), np.asarray(A, dtype=float)
+    GEp, GEn, GMp, GMn = sachs(Q2, model)
+    tau = _as_q2(Q2) / (4.0 * M_NUCLEON**2)
+    half = np.deg2rad(np.asarray(theta, dtype=float)) / 2.0
+    cos2, sin2 = np.cos(half) ** 2, np.sin(half) ** 2
+
+    def structure(GE, GM):
+        # w cos^2(theta/2): the same ratio, and finite at 180 degrees
+        return (GE**2 + tau * GM**2) / (1.0 + tau) * cos2 + 2.0 * tau * GM**2 * sin2
+
+    proton, neutron = structure(GEp, GMp), structure(GEn, GMn)
+    return (Z * proton + (A - Z) * neutron) / (A * (proton + neutron) / 2.0)
