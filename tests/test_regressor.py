@@ -426,11 +426,16 @@ def test_chi2_scorer_value(fitted, data):
 def test_verbose_prints_progress(data, capsys):
     X, y, sigma, dataset = data
     CrossSectionRegressor(**TINY, verbose=1).fit(X, y, sigma=sigma, dataset=dataset)
+    shown = capsys.readouterr()
+    epochs = TINY["max_epochs"]
+    assert f"CrossSectionRegressor: epoch {epochs}/{epochs}" in shown.err
+    assert "train_loss" not in shown.out
+    CrossSectionRegressor(**TINY, verbose=2).fit(X, y, sigma=sigma, dataset=dataset)
     assert "train_loss" in capsys.readouterr().out
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         CrossSectionRegressor(**TINY, verbose=0).fit(X, y, sigma=sigma, dataset=dataset)
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr() == ("", "")
 
 
 def test_pickle_subset_and_order_invariance(fitted, data):
