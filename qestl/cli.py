@@ -16,6 +16,7 @@ from pathlib import Path
 from qestl import __version__
 from qestl.datasets._cache import get_data_home
 from qestl.datasets.targets import parse_target
+from qestl.threads import limit_threads
 from qestl.transfer import CARBON_SOURCE
 
 __all__ = ["build_parser", "main"]
@@ -458,7 +459,10 @@ def main(argv=None):
     except SystemExit as stop:  # --help, --version, or a mistake argparse reported
         return stop.code or 0
     try:
-        return args.run(args)
+        # one torch (and BLAS) thread per core other jobs leave idle: a thread
+        # more than that stalls every operation (docs/performance.md)
+        with limit_threads("auto"):
+            return args.run(args)
     except KeyboardInterrupt:
         print("qestl: interrupted", file=sys.stderr)
         return 130

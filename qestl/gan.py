@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PassthroughScoring
@@ -20,9 +19,11 @@ from qestl.constants import M_MUON
 from qestl.metrics import event_proxies, map_criterion, map_proxies, muon_columns
 from qestl.nn.averaging import WeightAverage
 from qestl.nn.gan import Discriminator, GanModule, Generator, discriminator_loss, hce_loss
+from qestl.params import Interval, StrOptions, validate_params
 from qestl.persistence import ModelSnapshot, save_model_dir
 from qestl.regressor import resolve_device
 from qestl.transfer import resolve_freeze
+from qestl.validation import check_dense_real, check_fit_size
 
 __all__ = ["ConditionalGAN", "PretrainedGAN"]
 
@@ -45,6 +46,7 @@ SAMPLE_CHUNK = 2048
 
 def _check_energies(E_nu):
     """Neutrino energies as a flat float array; each must be finite and leave room for a muon."""
+    check_dense_real(E_nu, "E_nu")
     E_nu = np.asarray(E_nu, dtype=float)
     if E_nu.ndim == 2 and E_nu.shape[1] == 1:
         E_nu = E_nu[:, 0]
@@ -623,7 +625,7 @@ class ConditionalGAN(BaseEstimator):
 
     # -- building blocks -------------------------------------------------
     def _check_params(self):
-        self._validate_params()
+        validate_params(self)
         if self.source is not None:
             arch = self.source.architecture
             clash = [n for n in _ARCHITECTURE if getattr(self, n) != arch[n]]
@@ -705,6 +707,10 @@ class ConditionalGAN(BaseEstimator):
             0 <= theta <= 180 degrees, or NaN (naming the rows).
         """
         self._check_params()
+        # Before any column is read: y given, and enough events for the validation draw.
+        fraction = self.validation_fraction if validation is None else 0.0
+        needed = max(2, int(np.ceil(1 / fraction)) if fraction > 0 else 2)
+        check_fit_size(X, y, needed, f"validation_fraction={fraction:g} must leave training events")
         E_nu = _check_energies(X)
         enu, target = _training_proxies(E_nu, muon_columns(y, E_nu.size))
         rng = np.random.default_rng(self.random_state)

@@ -98,21 +98,6 @@ _GAN_EXPECTED = {
         "fits X of 0 columns, refused as not (n,) or (n, 1) E_nu rather than in sklearn's words"
     ),
     "check_fit2d_1feature": "fits 1-D y; a GAN's y is the muon (E_mu, theta), two columns",
-    # Gaps that need a change in qestl/gan.py (being reworked elsewhere).
-    "check_complex_data": (
-        "gan.py: _check_energies converts E_nu with np.asarray(dtype=float), which drops "
-        "the imaginary part; it should call qestl.validation.check_dense_real first"
-    ),
-    "check_estimator_sparse_tag": (
-        "gan.py: _check_energies does not name sparse input; it should call "
-        "qestl.validation.check_dense_real first"
-    ),
-    "check_estimator_sparse_array": "gan.py: sparse E_nu not named (check_dense_real)",
-    "check_estimator_sparse_matrix": "gan.py: sparse E_nu not named (check_dense_real)",
-    "check_fit2d_1sample": (
-        "gan.py: fit reads the shape of E_nu before counting events; it should refuse too "
-        "few events for validation_fraction first, with the number needed"
-    ),
 }
 
 

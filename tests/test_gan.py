@@ -259,7 +259,9 @@ def test_bad_input_is_named(events):
     with pytest.raises(ValueError, match=r"shape \(400, 2\)"):
         model.fit(E_nu, muon[:, :1])
     with pytest.raises(ValueError, match=r"<= m_mu \+ 0.004.*rows \[1\]"):
-        model.fit(np.r_[1.0, 0.1], muon[:2])
+        model.fit(np.r_[1.0, 0.1, 1.0, 1.0], muon[:4])
+    with pytest.raises(ValueError, match="at least 4 are needed"):
+        model.fit(E_nu[:3], muon[:3])  # validation_fraction 0.3 of 3 events
     with pytest.raises(ValueError, match="lr"):
         ConditionalGAN(lr=-1.0).fit(E_nu, muon)
     with pytest.raises(ValueError, match="needs a source"):

@@ -10,19 +10,18 @@ cluster (``scheduler=``), which is how the layer-wise study's hundreds of
 fits outgrow one machine.
 """
 
-import contextlib
 import os
 import time
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from qestl.baselines import ScaledRegressor, SuperscalingRegressor
 from qestl.datasets import parse_target, split_data
 from qestl.metrics import band_calibration, reduced_chi2
 from qestl.regressor import CrossSectionRegressor
+from qestl.threads import limit_threads
 from qestl.transfer import PretrainedModel, TransferRegressor
 
 __all__ = [
@@ -255,16 +254,6 @@ def evaluate(model, test, train=None):
     return row
 
 
-@contextlib.contextmanager
-def _torch_threads(threads):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def fit_cell(cell, data, source, threads=1, **fit_params):
     """Fit and score one cell of the grid.
 
@@ -291,7 +280,7 @@ def fit_cell(cell, data, source, threads=1, **fit_params):
     """
     source = PretrainedModel.resolve(source)
     train, test = split_data(data, cell["train_fraction"], by="point", random_state=cell["seed"])
-    with _torch_threads(threads):
+    with limit_threads(threads):
         start, start_cpu = time.perf_counter(), time.process_time()
         model = fit_method(
             cell["method"], train, cell["target"], source, random_state=cell["seed"], **fit_params
