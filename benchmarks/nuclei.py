@@ -33,9 +33,9 @@ from qestl.benchmark import (
     PAPER_TABLE,
     archive_points,
     evaluate,
-    fit_cell,
     fit_method,
     paper_points,
+    run_cells,
 )
 from qestl.benchmark.nuclei import (
     NUCLEI_RECIPE,
@@ -60,7 +60,13 @@ def leave_out_source(target, members, epochs):
     """The source fitted without ``target`` (cached on disk; fitted once)."""
     folder = MODELS / f"nuclei-without-{target}"
     if (folder / "config.json").is_file():
-        return PretrainedModel.resolve(folder)
+        cached = PretrainedModel.resolve(folder)
+        made = (cached.params["n_estimators"], cached.params["max_epochs"])
+        if made != (members, epochs):
+            sys.exit(
+                f"{folder} holds (members, epochs) = {made}, not {(members, epochs)}: remove it"
+            )
+        return cached
     start = time.perf_counter()
     model = fit_nuclei_model(leave_out=[target], n_estimators=members, max_epochs=epochs)
     print(f"source without {target}: {time.perf_counter() - start:.0f} s", flush=True)
@@ -323,6 +329,9 @@ def main():
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="folder of the result files")
     parser.add_argument("--no-zero-shot", action="store_true", help="only the transfer rows")
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="fine-tuning fits side by side, one thread each"
+    )
     parser.add_argument("--ship", action="store_true")
     parser.add_argument("--card", action="store_true", help="only rewrite the shipped model's card")
     args = parser.parse_args()
@@ -358,20 +367,21 @@ def main():
     done = {(r["target"], r["train_fraction"], r["seed"]) for r in result["rows"]}
     for fraction, splits in zip(args.fractions, args.seeds, strict=True):
         for target in transfer_targets:
-            data = paper_points(target)
             source = sources.get(target.rstrip("*")) or leave_out_source(
                 target.rstrip("*"), args.members, args.epochs
             )
-            for seed in range(splits):
-                if (target, fraction, seed) in done:
-                    continue
-                cell = {"target": target, "train_fraction": fraction, "seed": seed, "method": "L"}
-                cell["method"] = f"L{source.n_weight_layers}"
-                row = fit_cell(cell, data, source, **fine_tune)
+            method = f"L{source.n_weight_layers}"  # every layer fine-tuned
+            cells = [
+                {"target": target, "train_fraction": fraction, "seed": seed, "method": method}
+                for seed in range(splits)
+                if (target, fraction, seed) not in done
+            ]
+            data = {target: paper_points(target)}
+            for row in run_cells(cells, data, source, n_jobs=args.n_jobs, **fine_tune):
                 row["source"] = f"nuclei-without-{target.rstrip('*')}"
                 result["rows"].append(row)
                 save(path, result, transfer_markdown, command)
-                print(target, fraction, seed, f"{row['chi2_quadrature']:.3g}", flush=True)
+                print(target, fraction, row["seed"], f"{row['chi2_quadrature']:.3g}", flush=True)
     print(transfer_markdown(result))
 
 
