@@ -264,15 +264,7 @@ def mott_like_scale(E, theta, A=12):
     >>> round(float(mott_like_scale(1.0, 60.0)))  # 1e9 / 137^2 * cos(30 deg) / (4 * 0.5^4)
     184565
     """
-    E = np.asarray(E, dtype=float)
-    half = np.deg2rad(np.asarray(theta, dtype=float)) / 2.0
-    return (
-        (np.asarray(A, dtype=float) / 12.0)
-        * 1e9
-        * ALPHA_KOWAL**2
-        * np.cos(half)
-        / (4.0 * E**3 * np.sin(half) ** 4)
-    )
+    return transverse_scale(E, theta, A) * np.cos(np.deg2rad(np.asarray(theta, dtype=float)) / 2.0)
 
 
 def transverse_scale(E, theta, A=12):

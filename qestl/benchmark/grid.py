@@ -29,6 +29,7 @@ __all__ = [
     "COLUMNS",
     "SCORED_TREATMENTS",
     "cell_key",
+    "chi2_by_treatment",
     "evaluate",
     "fit_cell",
     "fit_method",
@@ -187,10 +188,26 @@ def fit_method(
     return model.fit(train[COLUMNS], train["xsec"], sigma=train["error"], dataset=train["dataset"])
 
 
-def _chi2_all_treatments(points, prediction):
-    """chi2/N of ``prediction`` at ``points`` in every treatment, keyed ``chi2_<treatment>``."""
+def chi2_by_treatment(points, prediction, treatments=SCORED_TREATMENTS, prefix="chi2"):
+    """chi2/N of ``prediction`` at ``points`` in each treatment, keyed ``<prefix>_<treatment>``.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        :func:`~qestl.datasets.load_qes` columns ``xsec``, ``error``, ``dataset``
+        and ``norm_uncertainty``.
+    prediction : array_like of shape (n,)
+        [nb/(sr GeV)].
+    treatments : sequence of str, default ``SCORED_TREATMENTS``
+        See :func:`qestl.metrics.chi2`.
+    prefix : str, default "chi2"
+
+    Returns
+    -------
+    dict of str -> float
+    """
     return {
-        f"chi2_{treatment}": reduced_chi2(
+        f"{prefix}_{treatment}": reduced_chi2(
             points["xsec"],
             prediction,
             points["error"],
@@ -198,7 +215,7 @@ def _chi2_all_treatments(points, prediction):
             norm_uncertainty=points["norm_uncertainty"].to_numpy(),
             treatment=treatment,
         )
-        for treatment in SCORED_TREATMENTS
+        for treatment in treatments
     }
 
 
@@ -230,7 +247,7 @@ def evaluate(model, test, train=None):
     mean, std = model.predict(test[COLUMNS], return_std=True)
     with_band, within = band_calibration(test["xsec"], mean, test["error"], std)
     row = {
-        **_chi2_all_treatments(test, mean),
+        **chi2_by_treatment(test, mean),
         "median_relative_uncertainty": float(np.median(std / np.abs(mean))),
         "chi2_with_band": with_band,
         "fraction_within_1_sigma_with_band": within,

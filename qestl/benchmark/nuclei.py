@@ -9,9 +9,9 @@ leave-one-nucleus-out test) and the per-nucleus scores of its card.
 
 import numpy as np
 
+from qestl.benchmark.grid import chi2_by_treatment
 from qestl.benchmark.paper import ARCHIVE_NUCLEI, archive_points, paper_points
 from qestl.datasets import cut_low_excitation, load_qes, parse_target
-from qestl.metrics import reduced_chi2
 from qestl.regressor import CrossSectionRegressor
 
 __all__ = [
@@ -107,17 +107,7 @@ def fit_nuclei_model(targets=ARCHIVE_NUCLEI, leave_out=(), data_home=None, **par
 
 def _scores(points, prediction, prefix):
     """chi2/N in the quadrature and point-error treatments, keyed ``<prefix>_<treatment>``."""
-    return {
-        f"{prefix}_{treatment}": reduced_chi2(
-            points["xsec"],
-            prediction,
-            points["error"],
-            dataset=points["dataset"],
-            norm_uncertainty=points["norm_uncertainty"].to_numpy(),
-            treatment=treatment,
-        )
-        for treatment in ("quadrature", "none")
-    }
+    return chi2_by_treatment(points, prediction, ("quadrature", "none"), prefix)
 
 
 def per_nucleus_scores(model, points):
