@@ -809,6 +809,10 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
             self.batch_norm,
         )
 
+    def _learning_rate(self, n_rows):
+        """The peak learning rate of a fit to ``n_rows`` points (``lr``)."""
+        return float(self.lr)
+
     def _clipping(self):
         if self.grad_clip is None:
             return []
@@ -825,13 +829,15 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         return self._clipping() + self._schedule()
 
     def _make_net(self, module, callbacks, n_rows):
+        # the rate this fit runs at, kept as a fitted attribute
+        self.lr_ = self._learning_rate(n_rows)
         batch = n_rows if self.batch_size in (-1, None) else int(self.batch_size)
         device = resolve_device(self.device)
         return _EnsembleNet(
             module=module,
             criterion=nn.Identity,  # get_loss computes the chi2
             optimizer=torch.optim.AdamW,
-            lr=self.lr,
+            lr=self.lr_,
             optimizer__weight_decay=self.weight_decay,
             optimizer__fused=fused_adam_supported(device),
             max_epochs=self.max_epochs,

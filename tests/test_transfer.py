@@ -1,6 +1,7 @@
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn
 import torch
@@ -239,3 +240,25 @@ def test_default_source_is_the_multi_nucleus_model_and_carbon_sources_warn():
             TransferRegressor.from_pretrained(name, target_A=16)
     # the carbon fit is the other shipped carbon model
     assert PretrainedModel.resolve("carbon").params["hidden_layers"] == [128] * 4
+
+
+def test_auto_learning_rate_follows_the_number_of_points(source, data, tmp_path):
+    from qestl.transfer import AUTO_LR, AUTO_LR_POINTS
+
+    X, y, sigma, dataset = data
+    few = TransferRegressor.from_pretrained(source, max_epochs=1, random_state=0)
+    assert few.lr == "auto"
+    few.fit(X, y, sigma=sigma)
+    assert len(X) < AUTO_LR_POINTS and few.lr_ == AUTO_LR[0]
+    assert few.net_.optimizer_.param_groups[0]["initial_lr"] == AUTO_LR[0]
+    many = pd.concat([X] * (AUTO_LR_POINTS // len(X) + 1), ignore_index=True)
+    repeat = len(many) // len(X)
+    tuned = TransferRegressor.from_pretrained(source, max_epochs=1, random_state=0).fit(
+        many, np.tile(y, repeat), sigma=np.tile(sigma, repeat)
+    )
+    assert tuned.lr_ == AUTO_LR[1]
+    fixed = TransferRegressor.from_pretrained(source, lr=1e-3, max_epochs=1).fit(X, y, sigma=sigma)
+    assert fixed.lr_ == 1e-3
+    # saved with the rate it used, so that it loads as a CrossSectionRegressor
+    tuned.save(tmp_path / "tuned")
+    assert CrossSectionRegressor.load(tmp_path / "tuned").lr == AUTO_LR[1]
