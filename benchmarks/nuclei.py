@@ -30,6 +30,7 @@ from _rows import machine_label
 
 from qestl import CrossSectionRegressor
 from qestl.benchmark import (
+    ARCHIVE_NUCLEI,
     PAPER_TABLE,
     archive_points,
     evaluate,
@@ -40,6 +41,7 @@ from qestl.benchmark import (
 from qestl.benchmark.nuclei import (
     NUCLEI_RECIPE,
     fit_nuclei_model,
+    nucleus_dataset_labels,
     per_nucleus_scores,
     zero_shot_scores,
 )
@@ -222,6 +224,26 @@ def ship(command):
     write_card(model, model.training_points_, command, wall)
 
 
+def reselect_folder(folder, targets):
+    """Rerun a saved multi-nucleus model's post-fit member selection on its training data."""
+    model = CrossSectionRegressor.load(folder)
+    points = archive_points(targets)
+    labels, _ = nucleus_dataset_labels(points)
+    model.reselect(points, points["xsec"], sigma=points["error"], dataset=labels)
+    model.save(folder)
+    print(f"{folder.name}: {int(model.members_kept_.sum())} members kept", flush=True)
+
+
+def reselect(command):
+    """Rerun the member selection of the shipped model and of the cached sources, then the card."""
+    old = json.loads((SHIPPED / "model_card.json").read_text())
+    reselect_folder(SHIPPED, old["training_targets"])
+    for folder in sorted(MODELS.glob("nuclei-without-*")):
+        left_out = folder.name.removeprefix("nuclei-without-")
+        reselect_folder(folder, [t for t in ARCHIVE_NUCLEI if t != left_out])
+    rewrite_card(command)
+
+
 def rewrite_card(command):
     """The card of the shipped model again (after a new leave-one-nucleus-out run)."""
     old = json.loads((SHIPPED / "model_card.json").read_text())
@@ -339,6 +361,11 @@ def main():
     )
     parser.add_argument("--ship", action="store_true")
     parser.add_argument("--card", action="store_true", help="only rewrite the shipped model's card")
+    parser.add_argument(
+        "--reselect",
+        action="store_true",
+        help="rerun the shipped model's member selection on its training data, then its card",
+    )
     args = parser.parse_args()
     command = "python " + shlex.join(["benchmarks/nuclei.py", *sys.argv[1:]])
     if args.ship:
@@ -346,6 +373,9 @@ def main():
         return
     if args.card:
         rewrite_card(command)
+        return
+    if args.reselect:
+        reselect(command)
         return
     fine_tune = {
         k: int(v) if v.isdigit() else float(v)

@@ -26,6 +26,8 @@ import numpy as np
 from qestl.features import KinematicFeatures
 
 __all__ = [
+    "PROBE_NUCLEI",
+    "probe_nuclei",
     "member_excursions",
     "out_of_bag_mean",
     "probe_kinematics",
@@ -245,3 +247,52 @@ def out_of_bag_mean(members, held_out, kept=None):
     total = np.where(held_out, members, 0.0).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, total / counts, np.nan)
+
+
+def _valley_charge(mass):
+    """Z of the beta-stable nucleus of mass number A (the semi-empirical valley)."""
+    return max(1, round(mass / (1.98 + 0.0155 * mass ** (2 / 3))))
+
+
+#: Nuclei between and around the archive's, at which a multi-nucleus fit's
+#: members must agree too: the valley of stability and Z = N, from 3 to 240.
+PROBE_NUCLEI = tuple(
+    sorted(
+        {(_valley_charge(a), a) for a in (3, 6, 9, 14, 20, 28, 40, 56, 80, 120, 160, 200, 240)}
+        | {(a // 2, a) for a in (4, 6, 10, 14, 20, 28, 40, 56, 80)}
+    )
+)
+
+
+def probe_nuclei(probes, nuclei=PROBE_NUCLEI, max_rows=100_000, seed=0):
+    """The probe kinematics of a multi-nucleus fit, asked of other nuclei as well.
+
+    A member can fit every training nucleus and still run away at a nucleus
+    between them (one member of the first multi-nucleus fit predicted 65
+    times the others' median for an isoscalar nucleus of A = 40, where no
+    training nucleus has A > 27 and N = Z). The excursion veto looks there
+    too: each nucleus gets a random subset of the training spectra's probe
+    points.
+
+    Parameters
+    ----------
+    probes : ndarray of shape (n, 5)
+        (E, theta, omega, Z, A) probe rows (:func:`probe_kinematics`).
+    nuclei : sequence of (Z, A), default ``PROBE_NUCLEI``
+    max_rows : int, default 100000
+        Probe rows per nucleus, at most.
+    seed : int, default 0
+
+    Returns
+    -------
+    ndarray of shape (n + n_added, 5)
+        ``probes`` followed by the added rows.
+    """
+    rng = np.random.default_rng(seed)
+    take = rng.permutation(len(probes))[: min(max_rows, len(probes))]
+    rows = [probes]
+    for charge, mass in nuclei:
+        moved = probes[take].copy()
+        moved[:, 3], moved[:, 4] = charge, mass
+        rows.append(moved)
+    return np.concatenate(rows)

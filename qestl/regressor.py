@@ -35,8 +35,10 @@ from qestl.params import Interval, MappingOf, Options, SequenceOf, StrOptions, v
 from qestl.persistence import json_floats, load_model_dir, save_model_dir
 from qestl.physics.formfactors import isospin_factor
 from qestl.postfit import (
+    PROBE_NUCLEI,
     out_of_bag_mean,
     probe_kinematics,
+    probe_nuclei,
     select_by_excursion,
     select_members,
 )
@@ -995,12 +997,44 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         every = self._predict_every_member(kin)
         self.member_chi2_ = self._member_chi2(every, y, sigma, index)
         # The second veto among the members that pass the first.
+        probes = probe_kinematics(kin)
+        if probes.shape[1] == 5 and not self._fixed_nucleus:  # each row brings its nucleus
+            probes = probe_nuclei(probes, max_rows=max(1, 20_000 // len(PROBE_NUCLEI)))
         self.members_kept_, self.member_excursion_ = select_by_excursion(
-            self._predict_every_member(probe_kinematics(kin)),
+            self._predict_every_member(probes),
             select_members(self.member_chi2_, self.member_cut),
             self.member_cut,
         )
         return every
+
+    def reselect(self, X, y, sigma=None, dataset=None):
+        """Rerun the post-fit member selection (``member_cut``) on the training data.
+
+        For a loaded model, or after the selection itself changed; the
+        weights stay as they are.
+
+        Parameters
+        ----------
+        X, y, sigma, dataset
+            The training data, as given to :meth:`fit` (dataset labels among
+            ``datasets_``).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "net_")
+        kin = self._check_rows(X)
+        _, y, sigma, dataset = check_fit_inputs(
+            X if hasattr(X, "columns") else kin[:, :3], y, sigma, dataset
+        )
+        labels = np.full(len(y), self.datasets_[0]) if dataset is None else dataset.astype(str)
+        unknown = sorted(set(labels) - set(self.datasets_))
+        if unknown:
+            raise ValueError(f"dataset: labels the model was not fitted to: {unknown[:5]}")
+        index = np.searchsorted(self.datasets_, labels)
+        self._select_members(kin, y, np.ones_like(y) if sigma is None else sigma, index)
+        return self
 
     def _member_chi2(self, members, y, sigma, index):
         """chi2/N of every trained member on the given points, with its own N_mk."""

@@ -217,3 +217,27 @@ def test_shipped_nuclei_model_reads_z_and_a(qes_dir):
     # The same kinematics as a lighter nucleus: smaller, as A / 12 scales the output.
     lighter = model.predict(iron.assign(Z=6, A=12))
     assert np.median(lighter / model.predict(iron)) < 0.5
+
+
+def test_probe_nuclei_asks_the_same_kinematics_of_other_nuclei():
+    from qestl.postfit import PROBE_NUCLEI, probe_nuclei
+
+    probes = np.array([[1.0, 30.0, 0.1 * k, 6, 12] for k in range(1, 6)])
+    out = probe_nuclei(probes, nuclei=[(20, 40), (2, 3)], max_rows=3)
+    assert out.shape == (5 + 2 * 3, 5)
+    assert np.array_equal(out[:5], probes)
+    assert {tuple(r) for r in out[5:8, 3:]} == {(20.0, 40.0)}
+    assert {tuple(r) for r in out[8:, 3:]} == {(2.0, 3.0)}
+    assert set(map(tuple, out[5:, :3])) <= set(map(tuple, probes[:, :3]))
+    # every probe nucleus is a nucleus: 1 <= Z <= A
+    assert all(1 <= z <= a for z, a in PROBE_NUCLEI)
+
+
+def test_reselect_reproduces_the_fit_selection_and_checks_labels(nuclei_model):
+    model, frame = nuclei_model
+    kept, excursion = model.members_kept_.copy(), model.member_excursion_.copy()
+    model.reselect(frame, frame["xsec"], sigma=frame["error"], dataset=frame["dataset"])
+    assert np.array_equal(model.members_kept_, kept)
+    assert np.allclose(model.member_excursion_, excursion, equal_nan=True)
+    with pytest.raises(ValueError, match="labels the model was not fitted to"):
+        model.reselect(frame, frame["xsec"], sigma=frame["error"], dataset=["other"] * len(frame))
