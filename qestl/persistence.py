@@ -29,6 +29,7 @@ __all__ = [
     "resolve_model_dir",
     "save_model_config",
     "save_model_dir",
+    "sha256_of",
 ]
 
 FORMAT_VERSION = 1
@@ -37,7 +38,8 @@ _CONFIG, _WEIGHTS = "config.json", "weights.pt"
 _HASH = "weights_sha256"
 
 
-def _sha256_of(path):
+def sha256_of(path):
+    """Hex sha256 digest of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -94,7 +96,7 @@ def save_model_dir(path, config, state, dtype=None):
             for name, tensor in cpu_state.items()
         }
     _replace_atomically(path / _WEIGHTS, lambda stream: torch.save(cpu_state, stream))
-    save_model_config(path, {**config, _HASH: _sha256_of(path / _WEIGHTS)})
+    save_model_config(path, {**config, _HASH: sha256_of(path / _WEIGHTS)})
     return path
 
 
@@ -223,7 +225,7 @@ def load_model_dir(name_or_path, map_location="cpu"):
             UserWarning,
             stacklevel=2,
         )
-    elif (actual := _sha256_of(weights_file)) != expected:
+    elif (actual := sha256_of(weights_file)) != expected:
         raise ValueError(
             f"{weights_file}: not the file saved with this model (sha256 {actual[:16]}..., "
             f"{config_file.name} records {str(expected)[:16]}...): it is damaged or was "

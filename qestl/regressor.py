@@ -739,9 +739,8 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
         """X -> validated rows (E, theta, omega), or (E, theta, omega, Z, A) when nucleus-aware."""
         if not self._reads_nucleus:
             return check_kinematics(X)
-        fixed = getattr(self, "target_nucleus_", None)
-        if fixed is not None:
-            return self._rows_of_fixed_nucleus(X, fixed)
+        if self._fixed_nucleus:
+            return self._rows_of_fixed_nucleus(X, self.target_nucleus_)
         try:
             nuclei = check_nuclei(X)
         except ValueError as error:
@@ -980,7 +979,7 @@ class CrossSectionRegressor(RegressorMixin, BaseEstimator):
     @property
     def _n_input_columns(self):
         """Columns of X the model reads: 5 when each row brings its nucleus, else 3."""
-        reads_rows_nucleus = self._reads_nucleus and getattr(self, "target_nucleus_", None) is None
+        reads_rows_nucleus = self._reads_nucleus and not self._fixed_nucleus
         return 5 if reads_rows_nucleus else 3
 
     def _select_members(self, kin, y, sigma, index):

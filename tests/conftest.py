@@ -57,3 +57,16 @@ def _make_toy_data(n=120, seed=0):
 def toy_data():
     """(X, y, sigma, dataset): 120 points of three QE-like toy spectra in archive units."""
     return _make_toy_data()
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """Run from an empty folder with no QESTL_DATA and an empty user cache.
+
+    Only the archive files a test puts somewhere (or fetches) are found.
+    """
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QESTL_DATA", raising=False)
+    monkeypatch.delenv("QESTL_QES_URL", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path

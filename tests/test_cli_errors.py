@@ -12,16 +12,6 @@ from qestl.cli import build_parser, main
 
 
 @pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """Run from an empty folder, with no archive files anywhere but where a test puts them."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QESTL_DATA", raising=False)
-    monkeypatch.delenv("QESTL_QES_URL", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    return tmp_path
-
-
-@pytest.fixture
 def corrupt_archive(isolated, qes_dir):
     """A folder whose eQE_12C.dat was cut in the middle of a line."""
     folder = isolated / "damaged"

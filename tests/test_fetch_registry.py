@@ -21,15 +21,6 @@ ARCHIVE = ["12C", "16O", "197Au", "208Pb", "238U", "27Al", "2H", "3H", "4He", "5
 
 
 @pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    """No QESTL_DATA and an empty user cache: only what a test fetches is found."""
-    monkeypatch.delenv("QESTL_DATA", raising=False)
-    monkeypatch.delenv("QESTL_QES_URL", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    return tmp_path
-
-
-@pytest.fixture
 def mirror(isolated, qes_dir):
     """A folder serving the archive's 16O file, which a test may damage."""
     folder = isolated / "mirror"

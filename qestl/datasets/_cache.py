@@ -1,12 +1,13 @@
 """Where QES archive files live (explicit folder, QESTL_DATA, the user cache) and their hashes."""
 
 import functools
-import hashlib
 import os
 from importlib import resources
 from pathlib import Path
 
 import platformdirs
+
+from qestl.persistence import sha256_of
 
 __all__ = [
     "get_data_home",
@@ -73,15 +74,6 @@ def registry():
     text = (resources.files("qestl.datasets") / "registry.txt").read_text()
     entries = (line.split() for line in text.splitlines() if line.strip() and line[0] != "#")
     return {name: known for name, known, *_ in entries}
-
-
-def sha256_of(path):
-    """Hex sha256 digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def record_path(path):
