@@ -2,10 +2,14 @@
 
 __version__ = "0.1.0"
 
-from qestl.baselines import ScaledRegressor, SuperscalingRegressor
-from qestl.gan import ConditionalGAN
-from qestl.regressor import CrossSectionRegressor
-from qestl.transfer import TransferRegressor
+from qestl.estimators import (
+    ConditionalGAN,
+    CrossSectionRegressor,
+    ScaledRegressor,
+    SuperscalingRegressor,
+    TransferRegressor,
+    load,
+)
 
 __all__ = [
     "ConditionalGAN",
@@ -14,4 +18,5 @@ __all__ = [
     "SuperscalingRegressor",
     "TransferRegressor",
     "__version__",
+    "load",
 ]

@@ -16,8 +16,8 @@ from pathlib import Path
 from qestl import __version__
 from qestl.datasets._cache import get_data_home
 from qestl.datasets.targets import parse_target
+from qestl.estimators import CARBON_SOURCE
 from qestl.threads import limit_threads
-from qestl.transfer import CARBON_SOURCE
 
 __all__ = ["build_parser", "main"]
 

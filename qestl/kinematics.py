@@ -1,7 +1,10 @@
 """Kinematic variables of inclusive electron and charged-current neutrino scattering.
 
-Pure, vectorised numpy functions: every argument broadcasts, energies are in
-GeV and angles in degrees at the interface (radians only inside). No state.
+Pure, vectorised functions: every argument broadcasts, energies are in GeV
+and angles in degrees at the interface (radians only inside). No state. They
+take numpy array_likes, or torch tensors (then they return tensors, and
+gradients flow through them: the GAN's discriminator reads W and Q^2 of
+generated events).
 
 The GAN proxy variables follow Bonilla et al., arXiv:2508.12987, Sec. II:
 they map (E_nu, E_mu, theta_mu) into [-1, 1] and are inverted exactly here.
@@ -9,6 +12,7 @@ they map (E_nu, E_mu, theta_mu) into [-1, 1] and are inverted exactly here.
 
 import numpy as np
 
+from qestl import _arrays
 from qestl.constants import ALPHA_KOWAL, ATOMIC_MASS_UNIT, M_DELTA, M_MUON, M_NUCLEON
 
 __all__ = [
@@ -40,8 +44,16 @@ E_NU_MIN, E_NU_MAX = 0.3, 10.0
 E_MU_GAP = 0.004
 
 
+def _sqrt_or_nan(x):
+    """sqrt, NaN (quietly) below 0."""
+    with _arrays.errstate(x):
+        return _arrays.namespace(x).sqrt(x)
+
+
 def _sin2_half(theta):
-    return np.sin(np.deg2rad(np.asarray(theta, dtype=float)) / 2.0) ** 2
+    theta = _arrays.asarray(theta)
+    xp = _arrays.namespace(theta)
+    return xp.sin(xp.deg2rad(theta) / 2.0) ** 2
 
 
 def q2_electron(E, theta, omega):
@@ -68,8 +80,8 @@ def q2_electron(E, theta, omega):
     >>> float(q2_electron(1.0, 90.0, 0.5))
     1.0
     """
-    E = np.asarray(E, dtype=float)
-    return 4.0 * E * (E - np.asarray(omega, dtype=float)) * _sin2_half(theta)
+    E, theta, omega = _arrays.asarray(E, theta, omega)
+    return 4.0 * E * (E - omega) * _sin2_half(theta)
 
 
 def q3_electron(E, theta, omega):
@@ -90,8 +102,8 @@ def q3_electron(E, theta, omega):
     >>> float(q3_electron(1.0, 90.0, 0.5)) ** 2
     1.25
     """
-    omega = np.asarray(omega, dtype=float)
-    return np.sqrt(q2_electron(E, theta, omega) + omega**2)
+    E, theta, omega = _arrays.asarray(E, theta, omega)
+    return _arrays.namespace(omega).sqrt(q2_electron(E, theta, omega) + omega**2)
 
 
 def omega_qe(E, theta, binding=0.0, mass=M_NUCLEON):
@@ -122,7 +134,7 @@ def omega_qe(E, theta, binding=0.0, mass=M_NUCLEON):
     >>> round(float(omega_qe(1.0, 60.0)), 4)  # 0.5 / 0.938919 / (1 + 0.5 / 0.938919)
     0.3475
     """
-    E = np.asarray(E, dtype=float)
+    E, theta, binding = _arrays.asarray(E, theta, binding)
     s = _sin2_half(theta)
     return (binding + 2.0 * E**2 * s / mass) / (1.0 + 2.0 * E * s / mass)
 
@@ -153,7 +165,7 @@ def omega_delta(E, theta, mass=M_NUCLEON, delta_mass=M_DELTA):
     >>> bool(omega_delta(1.0, 60.0) > omega_qe(1.0, 60.0))
     True
     """
-    E = np.asarray(E, dtype=float)
+    E, theta = _arrays.asarray(E, theta)
     s = _sin2_half(theta)
     return (delta_mass**2 - mass**2 + 4.0 * E**2 * s) / (2.0 * mass + 4.0 * E * s)
 
@@ -178,7 +190,7 @@ def x_bjorken(E, theta, omega, mass=M_NUCLEON):
     >>> float(x_bjorken(1.0, 60.0, omega_qe(1.0, 60.0)))  # doctest: +NUMBER
     1.0
     """
-    omega = np.asarray(omega, dtype=float)
+    E, theta, omega = _arrays.asarray(E, theta, omega)
     return q2_electron(E, theta, omega) / (2.0 * mass * omega)
 
 
@@ -204,10 +216,9 @@ def w_invariant(E, theta, omega, mass=M_NUCLEON):
     >>> round(float(w_invariant(1.0, 60.0, omega_delta(1.0, 60.0))), 3)
     1.232
     """
-    omega = np.asarray(omega, dtype=float)
+    E, theta, omega = _arrays.asarray(E, theta, omega)
     w2 = mass**2 + 2.0 * mass * omega - q2_electron(E, theta, omega)
-    with np.errstate(invalid="ignore"):
-        return np.sqrt(w2)
+    return _sqrt_or_nan(w2)
 
 
 def excitation_energy(E, theta, omega, A):
@@ -234,8 +245,8 @@ def excitation_energy(E, theta, omega, A):
     >>> round(float(excitation_energy(0.2, 60.0, 0.028, 12)) * 1e3, 2)  # MeV
     26.43
     """
-    mass_a = np.asarray(A, dtype=float) * ATOMIC_MASS_UNIT
-    return np.asarray(omega, dtype=float) - q3_electron(E, theta, omega) ** 2 / (2.0 * mass_a)
+    E, theta, omega, A = _arrays.asarray(E, theta, omega, A)
+    return omega - q3_electron(E, theta, omega) ** 2 / (2.0 * (A * ATOMIC_MASS_UNIT))
 
 
 def mott_like_scale(E, theta, A=12):
@@ -264,7 +275,9 @@ def mott_like_scale(E, theta, A=12):
     >>> round(float(mott_like_scale(1.0, 60.0)))  # 1e9 / 137^2 * cos(30 deg) / (4 * 0.5^4)
     184565
     """
-    return transverse_scale(E, theta, A) * np.cos(np.deg2rad(np.asarray(theta, dtype=float)) / 2.0)
+    E, theta, A = _arrays.asarray(E, theta, A)
+    xp = _arrays.namespace(theta)
+    return transverse_scale(E, theta, A) * xp.cos(xp.deg2rad(theta) / 2.0)
 
 
 def transverse_scale(E, theta, A=12):
@@ -296,17 +309,12 @@ def transverse_scale(E, theta, A=12):
     >>> round(float(transverse_scale(1.0, 180.0)))  # 1e9 / 137^2 / 4
     13320
     """
-    half = np.deg2rad(np.asarray(theta, dtype=float)) / 2.0
-    E = np.asarray(E, dtype=float)
-    return (
-        (np.asarray(A, dtype=float) / 12.0)
-        * 1e9
-        * ALPHA_KOWAL**2
-        / (4.0 * E**3 * np.sin(half) ** 4)
-    )
+    E, theta, A = _arrays.asarray(E, theta, A)
+    xp = _arrays.namespace(theta)
+    return (A / 12.0) * 1e9 * ALPHA_KOWAL**2 / (4.0 * E**3 * xp.sin(xp.deg2rad(theta) / 2.0) ** 4)
 
 
-def q2_neutrino(E_nu, E_mu, theta, muon_mass=M_MUON):
+def q2_neutrino(E_nu, E_mu, theta, muon_mass=M_MUON, floor=0.0):
     """Q^2 of charged-current neutrino scattering with a massive muon.
 
     Q^2 = 2 E_nu (E_mu - p_mu cos theta) - m_mu^2.
@@ -321,10 +329,14 @@ def q2_neutrino(E_nu, E_mu, theta, muon_mass=M_MUON):
         Muon angle to the neutrino direction [degrees].
     muon_mass : float, default M_MUON
         [GeV].
+    floor : float, default 0
+        p_mu^2 is raised to at least ``floor`` [GeV^2] before its square root:
+        0 for E_mu a hair below m_mu; a small positive value keeps the
+        gradient of a tensor finite (a generator in training).
 
     Returns
     -------
-    ndarray
+    ndarray or Tensor
         Q^2 [GeV^2].
 
     Examples
@@ -332,16 +344,17 @@ def q2_neutrino(E_nu, E_mu, theta, muon_mass=M_MUON):
     >>> round(float(q2_neutrino(1.0, 0.6, 90.0)), 6)  # 2 * 1 * 0.6 - m_mu^2
     1.188836
     """
-    E_mu = np.asarray(E_mu, dtype=float)
-    p_mu = np.sqrt(np.clip(E_mu**2 - muon_mass**2, 0.0, None))
-    cos_t = np.cos(np.deg2rad(np.asarray(theta, dtype=float)))
-    return 2.0 * np.asarray(E_nu, dtype=float) * (E_mu - p_mu * cos_t) - muon_mass**2
+    E_nu, E_mu, theta = _arrays.asarray(E_nu, E_mu, theta)
+    xp = _arrays.namespace(E_mu)
+    p_mu = xp.sqrt(xp.clip(E_mu**2 - muon_mass**2, floor, None))
+    return 2.0 * E_nu * (E_mu - p_mu * xp.cos(xp.deg2rad(theta))) - muon_mass**2
 
 
-def w_neutrino(E_nu, E_mu, theta, mass=M_NUCLEON, muon_mass=M_MUON):
+def w_neutrino(E_nu, E_mu, theta, mass=M_NUCLEON, muon_mass=M_MUON, floor=None):
     """Hadronic invariant mass of a CC event on a nucleon at rest.
 
-    W = sqrt(M^2 + 2 M omega - Q^2), omega = E_nu - E_mu; NaN where W^2 < 0.
+    W = sqrt(M^2 + 2 M omega - Q^2), omega = E_nu - E_mu, Q^2 of
+    :func:`q2_neutrino`; NaN where W^2 < 0, unless ``floor`` is given.
 
     Parameters
     ----------
@@ -349,10 +362,14 @@ def w_neutrino(E_nu, E_mu, theta, mass=M_NUCLEON, muon_mass=M_MUON):
         Neutrino energy [GeV], total muon energy [GeV], muon angle [degrees].
     mass, muon_mass : float
         Nucleon and muon masses [GeV].
+    floor : float, optional
+        Raise W^2 (and p_mu^2, see :func:`q2_neutrino`) to at least ``floor``
+        [GeV^2] before the square roots: finite values and gradients for any
+        input (a generator in training). None: NaN where W^2 < 0.
 
     Returns
     -------
-    ndarray
+    ndarray or Tensor
         W [GeV].
 
     Examples
@@ -361,10 +378,12 @@ def w_neutrino(E_nu, E_mu, theta, mass=M_NUCLEON, muon_mass=M_MUON):
     >>> bool(w_neutrino(1.0, E_mu, 10.0) < M_NUCLEON)
     True
     """
-    omega = np.asarray(E_nu, dtype=float) - np.asarray(E_mu, dtype=float)
-    w2 = mass**2 + 2.0 * mass * omega - q2_neutrino(E_nu, E_mu, theta, muon_mass)
-    with np.errstate(invalid="ignore"):
-        return np.sqrt(w2)
+    E_nu, E_mu, theta = _arrays.asarray(E_nu, E_mu, theta)
+    q2 = q2_neutrino(E_nu, E_mu, theta, muon_mass, floor=0.0 if floor is None else floor)
+    w2 = mass**2 + 2.0 * mass * (E_nu - E_mu) - q2
+    if floor is not None:
+        w2 = _arrays.namespace(w2).clip(w2, floor, None)
+    return _sqrt_or_nan(w2)
 
 
 def enu_to_proxy(E_nu):
@@ -385,7 +404,7 @@ def enu_to_proxy(E_nu):
     >>> enu_to_proxy([0.3, 10.0]).tolist()
     [-1.0, 1.0]
     """
-    return 2.0 * (np.asarray(E_nu, dtype=float) - E_NU_MIN) / (E_NU_MAX - E_NU_MIN) - 1.0
+    return 2.0 * (_arrays.asarray(E_nu) - E_NU_MIN) / (E_NU_MAX - E_NU_MIN) - 1.0
 
 
 def proxy_to_enu(enu_proxy):
@@ -406,7 +425,7 @@ def proxy_to_enu(enu_proxy):
     >>> float(proxy_to_enu(0.0))
     5.15
     """
-    return E_NU_MIN + (np.asarray(enu_proxy, dtype=float) + 1.0) * (E_NU_MAX - E_NU_MIN) / 2.0
+    return E_NU_MIN + (_arrays.asarray(enu_proxy) + 1.0) * (E_NU_MAX - E_NU_MIN) / 2.0
 
 
 def emu_to_proxy(E_mu, E_nu, muon_mass=M_MUON):
@@ -434,10 +453,8 @@ def emu_to_proxy(E_mu, E_nu, muon_mass=M_MUON):
     >>> emu_to_proxy([M_MUON, 0.996], 1.0).round(12).tolist()
     [1.0, -1.0]
     """
-    span = np.asarray(E_nu, dtype=float) - E_MU_GAP - muon_mass
-    frac = 1.0 - (np.asarray(E_mu, dtype=float) - muon_mass) / span
-    with np.errstate(invalid="ignore"):
-        return 2.0 * np.sqrt(frac) - 1.0
+    E_mu, E_nu = _arrays.asarray(E_mu, E_nu)
+    return 2.0 * _sqrt_or_nan(1.0 - (E_mu - muon_mass) / (E_nu - E_MU_GAP - muon_mass)) - 1.0
 
 
 def proxy_to_emu(emu_proxy, E_nu, muon_mass=M_MUON):
@@ -462,9 +479,8 @@ def proxy_to_emu(emu_proxy, E_nu, muon_mass=M_MUON):
     >>> round(float(proxy_to_emu(-1.0, 1.0)), 12)
     0.996
     """
-    span = np.asarray(E_nu, dtype=float) - E_MU_GAP - muon_mass
-    root = (np.asarray(emu_proxy, dtype=float) + 1.0) / 2.0
-    return muon_mass + span * (1.0 - root**2)
+    emu_proxy, E_nu = _arrays.asarray(emu_proxy, E_nu)
+    return muon_mass + (E_nu - E_MU_GAP - muon_mass) * (1.0 - ((emu_proxy + 1.0) / 2.0) ** 2)
 
 
 def theta_to_proxy(theta):
@@ -485,8 +501,8 @@ def theta_to_proxy(theta):
     >>> theta_to_proxy([0.0, 45.0, 180.0]).tolist()
     [-1.0, 0.0, 1.0]
     """
-    with np.errstate(invalid="ignore"):
-        return 2.0 * np.sqrt(np.deg2rad(np.asarray(theta, dtype=float)) / np.pi) - 1.0
+    theta = _arrays.asarray(theta)
+    return 2.0 * _sqrt_or_nan(_arrays.namespace(theta).deg2rad(theta) / np.pi) - 1.0
 
 
 def proxy_to_theta(theta_proxy):
@@ -507,5 +523,5 @@ def proxy_to_theta(theta_proxy):
     >>> float(proxy_to_theta(0.0))
     45.0
     """
-    root = (np.asarray(theta_proxy, dtype=float) + 1.0) / 2.0
-    return np.rad2deg(np.pi * root**2)
+    theta_proxy = _arrays.asarray(theta_proxy)
+    return _arrays.namespace(theta_proxy).rad2deg(np.pi * ((theta_proxy + 1.0) / 2.0) ** 2)

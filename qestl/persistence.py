@@ -290,9 +290,10 @@ class ModelSnapshot:
     estimator keep the pretrained weights without copying them; pickling
     (for ``n_jobs > 1``) copies them.
 
-    Subclasses name the estimator class they snapshot (:meth:`estimator_class`)
-    and the model shipped in the package (``shipped``); a fitted estimator
-    provides ``_config()`` and ``_state()``.
+    Subclasses name the estimator class they snapshot (:meth:`estimator_class`),
+    the estimator name its saved configs record (``saved_format``) and the
+    model shipped in the package (``shipped``); a fitted estimator provides
+    ``_config()`` and ``_state()``.
 
     Parameters
     ----------
@@ -306,6 +307,8 @@ class ModelSnapshot:
 
     #: Name of the model shipped in ``qestl/pretrained``.
     shipped = ""
+    #: The estimator name its saved configs record.
+    saved_format = ""
 
     def __init__(self, config, state, name):
         self.config = config
@@ -330,21 +333,20 @@ class ModelSnapshot:
         -------
         ModelSnapshot
         """
-        estimator = cls.estimator_class()
         if isinstance(source, cls):
             return source
-        if isinstance(source, estimator):
+        if isinstance(source, cls.estimator_class()):
             state = {k: v.detach().cpu().clone() for k, v in source._state().items()}
             return cls(source._config(), state, type(source).__name__)
         if source is None:
             raise ValueError(
                 f"no source model: pass {cls.shipped!r}, a saved-model directory or a fitted "
-                f"{estimator.__name__}"
+                f"{cls.saved_format}"
             )
         config, state = load_model_dir(source)
-        if config.get("estimator", estimator.__name__) != estimator.__name__:
+        if config.get("estimator", cls.saved_format) != cls.saved_format:
             raise ValueError(
-                f"{source!r} holds a {config['estimator']!r}, not a {estimator.__name__}"
+                f"{source!r} holds a {config['estimator']!r}, not a {cls.saved_format}"
             )
         return cls(config, state, str(source))
 

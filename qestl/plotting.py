@@ -1,4 +1,9 @@
-"""Figures in the style of the papers: cross sections against omega, per spectrum."""
+"""Figures in the style of the papers: cross sections against omega, per spectrum.
+
+Every figure names its nucleus and its units, orders its panels by beam
+energy and then angle, labels the axes of every panel and carries one legend
+built from all of its panels.
+"""
 
 import matplotlib
 
@@ -7,24 +12,87 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-__all__ = ["plot_layers", "plot_spectra"]
+__all__ = ["cross_section_unit", "plot_layers", "plot_spectra"]
+
+# Cross sections are in nb/(sr GeV); a plot multiplies them by ``scale``.
+_UNITS = {1.0: "nb", 1e-3: "μb", 1e-6: "mb", 1e3: "pb"}
+
+
+def cross_section_unit(scale):
+    """Unit of ``scale`` times a cross section in nb/(sr GeV).
+
+    Parameters
+    ----------
+    scale : float
+        The factor a plot applies to cross sections given in nb/(sr GeV).
+
+    Returns
+    -------
+    str
+        E.g. ``"μb/(sr GeV)"`` for 1e-3.
+
+    Examples
+    --------
+    >>> cross_section_unit(1e-3), cross_section_unit(1), cross_section_unit(0.1)
+    ('μb/(sr GeV)', 'nb/(sr GeV)', '10 nb/(sr GeV)')
+    """
+    for value, unit in _UNITS.items():
+        if np.isclose(scale, value, rtol=1e-9, atol=0):
+            return f"{unit}/(sr GeV)"
+    return f"{1 / scale:g} nb/(sr GeV)"
+
+
+def _nuclei(data):
+    """The nucleus names of ``data``: its ``attrs["target"]``, else its Z and A columns."""
+    if data.attrs.get("target"):
+        return [str(data.attrs["target"])]
+    if {"Z", "A"} <= set(data.columns):
+        pairs = data[["Z", "A"]].drop_duplicates().itertuples(index=False)
+        return [f"Z = {int(Z)}, A = {int(A)}" for Z, A in pairs]
+    return []
 
 
 def _choose_spectra(data, spectra, max_panels):
-    names = list(pd.unique(data["spectrum"]))
+    """Spectra to draw, ordered by beam energy and then angle."""
+    order = (
+        data.groupby("spectrum", sort=False)[["E", "theta"]]
+        .first()
+        .sort_values(["E", "theta"], kind="stable")
+    )
     if spectra is None:
-        if len(names) <= max_panels:
-            return names
+        if len(order) <= max_panels:
+            return list(order.index)
         # Spread the panels over the range of beam energies and angles.
-        order = (
-            data.groupby("spectrum", sort=False)[["E", "theta"]].first().sort_values(["E", "theta"])
-        )
         picks = np.linspace(0, len(order) - 1, max_panels).round().astype(int)
         return list(order.index[np.unique(picks)])
-    unknown = [name for name in spectra if name not in names]
+    unknown = [name for name in spectra if name not in order.index]
     if unknown:
         raise ValueError(f"spectra not in data: {unknown}")
-    return list(spectra)
+    return [name for name in order.index if name in set(spectra)]
+
+
+def _figure_legend(fig, axes, order=(), ncols=5):
+    """One legend below the panels, from the labelled artists of all ``axes``.
+
+    Labels listed in ``order`` come first, in that order; the others follow as
+    found. Each label appears once; ``ncols`` entries a row at most.
+    """
+    found = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            found.setdefault(label, handle)
+    labels = [label for label in order if label in found]
+    labels += [label for label in found if label not in labels]
+    if labels:
+        fig.legend(
+            [found[label] for label in labels],
+            labels,
+            loc="outside lower center",
+            ncols=min(len(labels), ncols),
+            fontsize=8,
+            frameon=False,
+        )
+    return labels
 
 
 def plot_spectra(
@@ -39,34 +107,48 @@ def plot_spectra(
     ncols=4,
     n_curve=200,
     scale=1e-3,
+    title=None,
     figsize=None,
 ):
     """Plot measured spectra (cross section vs omega), optionally with a model band.
 
+    One panel per spectrum (one experiment at one beam energy E and angle
+    theta), ordered by E and then theta, each with its axes labelled. One
+    legend below the panels holds every kind of artist drawn in any of them;
+    the title names the nucleus.
+
     Parameters
     ----------
     data : pandas.DataFrame
-        Columns E, theta, omega, xsec, error, spectrum (as from
-        :func:`qestl.datasets.load_qes`).
+        Columns E [GeV], theta [deg], omega [GeV], xsec and error
+        [nb/(sr GeV)], spectrum (as from :func:`qestl.datasets.load_qes`);
+        ``citation``, when present, is printed under each panel's kinematics.
     model : estimator, optional
         Anything with ``predict(X, return_std=True)`` on (E, theta, omega);
         drawn as the mean line and a 1 sigma band on a fine omega grid.
     reference : estimator, optional
         A second model (e.g. scaled carbon), drawn as a dashed mean line.
     labels : tuple of str
-        Legend labels of ``model`` and ``reference``.
+        Legend labels of ``model`` and ``reference``; the band is
+        ``"<model label> ±1σ"``.
     spectra : list of str, optional
-        Which spectra to draw; default up to ``max_panels`` spread over E and theta.
+        Which spectra to draw (still ordered by E, then theta); default up to
+        ``max_panels`` spread over E and theta.
     test : array_like of bool or index, optional
         Marks test points (boolean mask over ``data`` or index labels); they
-        are drawn in another colour than training points.
+        are drawn in red, training points in black.
     max_panels, ncols : int
         Panel budget and columns of the grid.
     n_curve : int
         Points of the model curve per panel.
     scale : float, default 1e-3
-        Cross sections are multiplied by it; the default shows ub/(sr GeV).
+        Cross sections are multiplied by it: 1e-3 shows μb/(sr GeV), the
+        papers' unit, 1 nb/(sr GeV) (:func:`cross_section_unit`).
+    title : str, optional
+        Figure title; default the nucleus (``data.attrs["target"]``, else the
+        Z and A columns) and the unit.
     figsize : tuple, optional
+        Inches; default 3.2 by 2.7 per panel.
 
     Returns
     -------
@@ -81,14 +163,19 @@ def plot_spectra(
     nrows = int(np.ceil(len(chosen) / ncols))
     ncols = min(ncols, len(chosen))
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=figsize or (3.2 * ncols, 2.6 * nrows), squeeze=False
+        nrows,
+        ncols,
+        figsize=figsize or (3.2 * ncols, 2.7 * nrows + 0.8),
+        squeeze=False,
+        layout="constrained",
     )
-    unit = "nb" if scale == 1 else ("ub" if scale == 1e-3 else f"{scale:g} nb")
+    unit = cross_section_unit(scale)
+    train_label = "data" if test is None else "train"
+    band_label = f"{labels[0]} ±1σ"
     for ax, name in zip(axes.flat, chosen, strict=False):
         rows = (data["spectrum"] == name).to_numpy()
         part = data[rows]
         energy, theta = float(part["E"].iloc[0]), float(part["theta"].iloc[0])
-        train_label = "data" if test is None else "train"
         for mask, colour, label in (
             (~is_test[rows], "k", train_label),
             (is_test[rows], "C3", "test"),
@@ -114,30 +201,46 @@ def plot_spectra(
             mean, std = model.predict(grid, return_std=True)
             ax.plot(omega, mean * scale, color="C0", lw=1.2, label=labels[0])
             ax.fill_between(
-                omega, (mean - std) * scale, (mean + std) * scale, color="C0", alpha=0.3, lw=0
+                omega,
+                (mean - std) * scale,
+                (mean + std) * scale,
+                color="C0",
+                alpha=0.3,
+                lw=0,
+                label=band_label,
             )
         if reference is not None:
             reference_mean = reference.predict(grid) * scale
             ax.plot(omega, reference_mean, "--", color="C2", lw=1.2, label=labels[1])
-        ax.set_title(f"E = {energy:g} GeV, θ = {theta:g}°", fontsize=8)
+        heading = f"E = {energy:g} GeV, θ = {theta:g}°"
+        if "citation" in part:
+            heading += f"\n{part['citation'].iloc[0]}"
+        ax.set_title(heading, fontsize=8)
+        # every panel has its own omega and cross-section range, hence its own labels
+        ax.set_xlabel("ω [GeV]", fontsize=8)
+        ax.set_ylabel(f"d²σ/dΩdω [{unit}]", fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in axes.flat[len(chosen) :]:
         ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("ω [GeV]", fontsize=8)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(f"d²σ/dωdΩ [{unit}/(sr GeV)]", fontsize=8)
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
+    _figure_legend(
+        fig,
+        axes.flat[: len(chosen)],
+        order=(train_label, "test", labels[0], band_label, labels[1]),
+    )
+    if title is None:
+        nuclei = _nuclei(data)
+        title = f"{'; '.join(nuclei) or 'inclusive'} (e,e′) cross sections [{unit}]"
+    fig.suptitle(title, fontsize=10)
     return fig
 
 
-def plot_layers(table, paper=None):
+def plot_layers(table, paper=None, source="carbon"):
     """Test chi2/N against the number L of trained layers, one panel per target.
 
     The layer-wise study of transfer learning (Graczyk et al. 2026): the
     median over splits with its range, one line per training fraction, and
-    the paper's best L as a star.
+    the paper's best L as a star. One legend below the panels holds the
+    entries of all of them.
 
     Parameters
     ----------
@@ -147,6 +250,8 @@ def plot_layers(table, paper=None):
     paper : mapping, optional
         Target -> {train fraction: (chi2/N, best L or None)}, as
         :data:`qestl.benchmark.PAPER_TABLE`.
+    source : str, default "carbon"
+        What was fine-tuned, for the panel titles.
 
     Returns
     -------
@@ -154,7 +259,9 @@ def plot_layers(table, paper=None):
     """
     paper = {} if paper is None else paper
     targets = list(dict.fromkeys(table["target"]))
-    fig, axes = plt.subplots(1, len(targets), figsize=(4.2 * len(targets), 3.6), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(targets), figsize=(4.2 * len(targets), 4.0), squeeze=False, layout="constrained"
+    )
     for ax, target in zip(axes[0], targets, strict=True):
         part = table[table["target"] == target]
         for (fraction, rows), marker in zip(part.groupby("train_fraction"), "os^", strict=False):
@@ -167,7 +274,7 @@ def plot_layers(table, paper=None):
                 ],
                 marker=marker,
                 capsize=2,
-                label=f"qestl, {fraction:.0%} train",
+                label=f"qestl, {fraction:.0%} train (median, range over splits)",
             )
             value, layers = paper.get(target, {}).get(fraction, (None, None))
             if layers:
@@ -184,7 +291,10 @@ def plot_layers(table, paper=None):
         ax.set_yscale("log")
         ax.set_xlabel("trained layers L")
         ax.set_ylabel(r"test $\chi^2/N$ (quadrature)")
-        ax.set_title(f"{target}: transfer from carbon")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
+        ax.set_title(f"{target}: fine-tuned from {source}")
+    # two columns of long entries: qestl's lines first, then the paper's stars
+    labels = dict.fromkeys(label for ax in axes[0] for label in ax.get_legend_handles_labels()[1])
+    order = sorted(labels, key=lambda label: (label.startswith("paper"), label))
+    _figure_legend(fig, axes[0], order=order, ncols=2)
+    fig.suptitle("Transfer learning: test χ²/N against the number of trained layers")
     return fig

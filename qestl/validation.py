@@ -19,6 +19,7 @@ __all__ = [
     "check_fit_inputs",
     "as_column",
     "record_input_columns",
+    "raise_rows",
 ]
 
 #: Input columns of the electron-scattering estimators, in array order.
@@ -34,7 +35,25 @@ def _labels(obj, n):
     return pd.RangeIndex(n)
 
 
-def _raise_rows(name, bad, labels, condition):
+def raise_rows(name, bad, labels, condition):
+    """Raise the ValueError that names the offending rows: how many, and the first one.
+
+    Parameters
+    ----------
+    name : str
+        The input, as the message names it.
+    bad : ndarray of bool, shape (n,)
+        The offending rows; at least one is True.
+    labels : pandas.Index
+        Label of each row (the DataFrame index, or the positions).
+    condition : str
+        What is wrong with them, e.g. ``"NaN or infinite values"``.
+
+    Raises
+    ------
+    ValueError
+        Always.
+    """
     rows = np.flatnonzero(bad)
     first = labels[rows[0]]
     first = first.item() if isinstance(first, np.generic) else first
@@ -192,7 +211,7 @@ def as_column(values, name, n_rows=None, labels=None):
     labels = _labels(values, array.shape[0]) if labels is None else labels
     bad = ~np.isfinite(array)
     if bad.any():
-        _raise_rows(name, bad, labels, "NaN or infinite values")
+        raise_rows(name, bad, labels, "NaN or infinite values")
     return array
 
 
@@ -259,7 +278,7 @@ def check_nuclei(X):
     ]
     for bad, condition in checks:
         if bad.any():
-            _raise_rows("X", bad, labels, condition)
+            raise_rows("X", bad, labels, condition)
     return array
 
 
@@ -310,7 +329,7 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS, nucleus=False):
     labels = _labels(X, array.shape[0])
     finite = np.isfinite(array).all(axis=1)
     if not finite.all():
-        _raise_rows("X", ~finite, labels, "NaN or infinite values")
+        raise_rows("X", ~finite, labels, "NaN or infinite values")
     energy, theta, omega = array.T
     checks = [
         (energy <= 0.0, "E <= 0"),
@@ -321,7 +340,7 @@ def check_kinematics(X, columns=KINEMATIC_COLUMNS, nucleus=False):
     ]
     for bad, condition in checks:
         if bad.any():
-            _raise_rows("X", bad, labels, condition)
+            raise_rows("X", bad, labels, condition)
     return array
 
 
@@ -353,7 +372,7 @@ def check_fit_inputs(X, y, sigma=None, dataset=None):
         sigma = as_column(sigma, "sigma", n)
         bad = sigma <= 0.0
         if bad.any():
-            _raise_rows("sigma", bad, _labels(X, n), "sigma <= 0")
+            raise_rows("sigma", bad, _labels(X, n), "sigma <= 0")
     if dataset is not None:
         dataset = np.asarray(dataset)
         if dataset.ndim != 1 or dataset.shape[0] != n:
@@ -362,5 +381,5 @@ def check_fit_inputs(X, y, sigma=None, dataset=None):
             )
         missing = pd.isna(dataset)
         if missing.any():
-            _raise_rows("dataset", missing, _labels(X, n), "a missing label")
+            raise_rows("dataset", missing, _labels(X, n), "a missing label")
     return array, y, sigma, dataset

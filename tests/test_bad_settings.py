@@ -15,10 +15,9 @@ from qestl import (
     ScaledRegressor,
     SuperscalingRegressor,
     TransferRegressor,
-    baselines,
 )
+from qestl.estimators import PretrainedModel, baselines
 from qestl.nn import EnsembleMLP
-from qestl.transfer import PretrainedModel
 
 TINY = dict(n_estimators=2, hidden_layers=(4,), max_epochs=2, norm_warmup=1, batch_size=-1)
 

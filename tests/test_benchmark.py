@@ -168,7 +168,8 @@ def test_benchmark_resumes_and_falls_back_to_announced_pseudo_data(
         run_transfer_benchmark(methods=("scaled",), n_jobs=0, **settings)
     with pytest.raises(ValueError, match="nothing to fit"):
         run_transfer_benchmark(methods=("superscaling",), **settings)
-    with pytest.raises(ValueError, match="source_prior must be a float >= 0, got -1"):
+    prior = r"'source_prior' parameter of TransferRegressor must be a float in the range \[0, inf\)"
+    with pytest.raises(ValueError, match=prior + r"\. Got -1"):
         run_transfer_benchmark(source_prior=-1, **settings)
     with pytest.raises(ValueError, match="seeds: 2 counts for 1 fractions"):
         run_transfer_benchmark(methods=("scaled",), **{**settings, "seeds": [1, 2]})
@@ -263,7 +264,10 @@ def test_benchmark_command_reports_bad_settings(tmp_path, monkeypatch, capsys):
     assert main(["benchmark", "--targets", "16O", "--data", "real", *common]) == 2
     assert "QESTL_DATA" in capsys.readouterr().err
     assert main(["--source-prior", "-1", *common]) == 2
-    assert "source_prior must be a float >= 0, got -1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert (
+        "'source_prior' parameter of TransferRegressor must be a float in the range [0, inf)" in err
+    )
     assert main(["benchmark", "--methods", "deep", *common]) == 2
     assert "unknown method 'deep'" in capsys.readouterr().err
     dask = pytest.importorskip("dask")

@@ -109,7 +109,10 @@ def test_each_mistake_in_process(name, corrupt_archive, blocker, monkeypatch, ca
         (["benchmark", "--fractions", "0.1", "0.7", "--seeds", "1", "2", "3"], "--seeds"),
         (["benchmark", "--n-jobs", "0"], "--n-jobs: must be a positive integer or -1"),
         (["benchmark", "--source-prior", "nan"], "--source-prior: expected a finite number"),
-        (["transfer", "--source-prior", "-1"], "source_prior must be a float >= 0"),
+        (
+            ["transfer", "--source-prior", "-1"],
+            "'source_prior' parameter of TransferRegressor must be a float in the range [0, inf)",
+        ),
         (["benchmark", "--members", "two"], "--members: expected an integer, got 'two'"),
         (["transfer", "--train-fraction", "0"], "--train-fraction: must lie strictly"),
         (["--target", "Xx"], "see 'qestl transfer --help'"),  # the bare command's options

@@ -24,7 +24,7 @@ from qestl import (
     SuperscalingRegressor,
     TransferRegressor,
 )
-from qestl.transfer import PretrainedModel
+from qestl.estimators import PretrainedModel
 
 TINY = dict(n_estimators=2, hidden_layers=(4,), max_epochs=2, batch_size=-1, device="cpu")
 

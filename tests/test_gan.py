@@ -8,15 +8,10 @@ from scipy.stats import ks_2samp
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
-import qestl.gan as gan_module
+import qestl.estimators.gan as gan_module
+import qestl.nn.gan as gan_nn
 from qestl.constants import M_MUON
-from qestl.gan import (
-    ConditionalGAN,
-    PretrainedGAN,
-    draw_latents,
-    generate_proxies,
-    switch_to_amsgrad,
-)
+from qestl.estimators import ConditionalGAN, PretrainedGAN
 from qestl.kinematics import (
     E_MU_GAP,
     emu_to_proxy,
@@ -32,10 +27,13 @@ from qestl.nn.gan import (
     GaussianNoise,
     KinematicFeatures,
     discriminator_loss,
+    draw_latents,
+    generate_proxies,
     hce_loss,
 )
 from qestl.persistence import resolve_model_dir
 from qestl.physics.neutrino import generate_events
+from qestl.training import switch_to_amsgrad
 
 TINY = dict(
     latent_dim=4,
@@ -192,11 +190,11 @@ def test_latents_drawn_chunk_by_chunk_are_those_of_one_draw():
 
 def test_chunked_sampling_gives_the_samples_of_one_pass(gan, monkeypatch):
     E_nu = np.random.default_rng(0).uniform(0.3, 10.0, 333)
-    monkeypatch.setattr(gan_module, "SAMPLE_CHUNK", 10**6)
+    monkeypatch.setattr(gan_nn, "SAMPLE_CHUNK", 10**6)
     one_pass = gan.sample(E_nu, random_state=4)
     # the same latents; matrix products of other shapes may round differently
     for chunk in (16, 48):
-        monkeypatch.setattr(gan_module, "SAMPLE_CHUNK", chunk)
+        monkeypatch.setattr(gan_nn, "SAMPLE_CHUNK", chunk)
         chunked = gan.sample(E_nu, random_state=4)
         pd.testing.assert_frame_equal(chunked, one_pass, check_exact=False, rtol=1e-5)
     # a shorter request draws the leading events of a longer one
@@ -206,9 +204,9 @@ def test_chunked_sampling_gives_the_samples_of_one_pass(gan, monkeypatch):
 
 def test_chunked_sampling_with_generator_noise_keeps_the_distribution(events, monkeypatch):
     noisy = ConditionalGAN(**{**TINY, "max_epochs": 1, "noise_std": 0.5}).fit(*events)
-    monkeypatch.setattr(gan_module, "SAMPLE_CHUNK", 10**6)
+    monkeypatch.setattr(gan_nn, "SAMPLE_CHUNK", 10**6)
     one_pass = noisy.sample(2.0, n_per_energy=3000, random_state=5)
-    monkeypatch.setattr(gan_module, "SAMPLE_CHUNK", 32)
+    monkeypatch.setattr(gan_nn, "SAMPLE_CHUNK", 32)
     chunked = noisy.sample(2.0, n_per_energy=3000, random_state=5)
     # the noise of each chunk differs from that of one pass, its distribution does not
     assert not np.allclose(chunked["theta"], one_pass["theta"])
@@ -231,7 +229,7 @@ def test_bad_energies_are_refused_before_any_sampling(gan, monkeypatch, E_nu, me
         raise AssertionError("sampling started")
 
     monkeypatch.setattr(gan_module, "generate_proxies", no_work)
-    monkeypatch.setattr(gan_module, "draw_latents", no_work)
+    monkeypatch.setattr(gan_nn, "draw_latents", no_work)
     with pytest.raises(ValueError, match=message):
         gan.sample(E_nu, random_state=0)
     with pytest.raises(ValueError, match="n_per_energy must be a positive int"):

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from qestl import kinematics as k
 from qestl.constants import ATOMIC_MASS_UNIT, M_MUON, M_NUCLEON
@@ -95,3 +96,89 @@ def test_proxy_round_trips():
     p = rng.uniform(-1, 1, 1000)
     assert np.allclose(k.emu_to_proxy(k.proxy_to_emu(p, E_nu), E_nu), p)
     assert np.allclose(k.theta_to_proxy(k.proxy_to_theta(p)), p)
+
+
+# -- the same functions on torch tensors -------------------------------------------------
+
+ELECTRON = ("q2_electron", "q3_electron", "x_bjorken", "w_invariant")
+SCALES = ("mott_like_scale", "transverse_scale")
+
+
+def _electron_points():
+    rng = np.random.default_rng(1)
+    E = rng.uniform(0.2, 5.0, 200)
+    return E, rng.uniform(5.0, 175.0, 200), rng.uniform(0.01, 0.9, 200) * E
+
+
+def test_electron_kinematics_on_tensors_equal_numpy():
+    E, theta, omega = _electron_points()
+    tensors = [torch.tensor(a, dtype=torch.float64) for a in (E, theta, omega)]
+    for name in ELECTRON:
+        by_torch = getattr(k, name)(*tensors)
+        assert isinstance(by_torch, torch.Tensor), name
+        np.testing.assert_allclose(by_torch.numpy(), getattr(k, name)(E, theta, omega), rtol=1e-13)
+    for name in SCALES:
+        by_torch = getattr(k, name)(tensors[0], tensors[1], 27)  # A a python int
+        np.testing.assert_allclose(by_torch.numpy(), getattr(k, name)(E, theta, 27), rtol=1e-13)
+    by_torch = k.excitation_energy(*tensors, 12)
+    np.testing.assert_allclose(by_torch.numpy(), k.excitation_energy(E, theta, omega, 12))
+    for name in ("omega_qe", "omega_delta"):
+        by_torch = getattr(k, name)(tensors[0], tensors[1])
+        np.testing.assert_allclose(by_torch.numpy(), getattr(k, name)(E, theta), rtol=1e-13)
+
+
+def _neutrino_proxies(n=500, spill=0.0):
+    rng = np.random.default_rng(2)
+    return (rng.uniform(-1.0 - spill, 1.0 + spill, n) for _ in range(3))
+
+
+def test_proxy_maps_and_neutrino_kinematics_on_tensors_equal_numpy():
+    enu, emu, theta = _neutrino_proxies()
+    E_nu = k.proxy_to_enu(enu)
+    E_mu = k.proxy_to_emu(emu, E_nu)
+    angle = k.proxy_to_theta(theta)
+    E_nu_t = k.proxy_to_enu(torch.tensor(enu))
+    E_mu_t = k.proxy_to_emu(torch.tensor(emu), E_nu_t)
+    angle_t = k.proxy_to_theta(torch.tensor(theta))
+    for by_torch, by_numpy in [
+        (E_nu_t, E_nu),
+        (E_mu_t, E_mu),
+        (angle_t, angle),
+        (k.q2_neutrino(E_nu_t, E_mu_t, angle_t), k.q2_neutrino(E_nu, E_mu, angle)),
+        (k.w_neutrino(E_nu_t, E_mu_t, angle_t), k.w_neutrino(E_nu, E_mu, angle)),
+        (k.enu_to_proxy(E_nu_t), enu),
+        (k.emu_to_proxy(E_mu_t, E_nu_t), emu),
+        (k.theta_to_proxy(angle_t), theta),
+    ]:
+        assert isinstance(by_torch, torch.Tensor)
+        np.testing.assert_allclose(by_torch.numpy(), by_numpy, rtol=1e-12, atol=1e-12)
+
+
+def test_floor_keeps_w_and_its_gradient_finite_for_any_proxy():
+    # A generator in training puts proxies outside [-1, 1]: there W^2 < 0 gives NaN
+    # without a floor; with one, W^2 stops at the floor and the gradient stays finite.
+    enu, emu, theta = (torch.tensor(a, requires_grad=True) for a in _neutrino_proxies(spill=0.3))
+    E_nu = k.proxy_to_enu(enu)
+    E_mu = k.proxy_to_emu(emu, E_nu)
+    angle = k.proxy_to_theta(theta)
+    assert torch.isnan(k.w_neutrino(E_nu, E_mu, angle)).any()
+    w = k.w_neutrino(E_nu, E_mu, angle, floor=1e-5)
+    q2 = k.q2_neutrino(E_nu, E_mu, angle, floor=1e-5)
+    assert w.min().item() == pytest.approx(1e-5**0.5)
+    (w + q2).sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in (enu, emu, theta))
+    # inside the physical region the floor changes nothing
+    inside = torch.isfinite(k.w_neutrino(E_nu, E_mu, angle)) & (E_mu**2 - M_MUON**2 > 1e-5)
+    inside &= k.w_neutrino(E_nu, E_mu, angle) ** 2 > 1e-5
+    plain = k.w_neutrino(E_nu, E_mu, angle)[inside]
+    assert torch.equal(w[inside], plain)
+
+
+def test_floor_of_numpy_and_torch_agree():
+    enu, emu, theta = _neutrino_proxies(spill=0.3)
+    E_nu, angle = k.proxy_to_enu(enu), k.proxy_to_theta(theta)
+    E_mu = k.proxy_to_emu(emu, E_nu)
+    by_numpy = k.w_neutrino(E_nu, E_mu, angle, floor=1e-5)
+    by_torch = k.w_neutrino(*(torch.tensor(a) for a in (E_nu, E_mu, angle)), floor=1e-5)
+    np.testing.assert_allclose(by_torch.numpy(), by_numpy, rtol=1e-13)
+    assert np.isfinite(by_numpy).all()

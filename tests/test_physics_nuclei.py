@@ -3,8 +3,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from qestl.datasets.targets import Nucleus
 from qestl.physics.nuclei import available_nuclei, density, nuclear_parameters
+from qestl.targets import Nucleus
 
 
 @pytest.mark.parametrize("target", ["12C", "carbon", "C", Nucleus("12C", 6, 12), (6, 12)])

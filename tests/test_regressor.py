@@ -16,12 +16,9 @@ from qestl.domain import ExtrapolationWarning, merge_domains
 from qestl.kinematics import mott_like_scale
 from qestl.metrics import chi2_scorer, reduced_chi2
 from qestl.nn import chi2_with_normalization
+from qestl.nn.cross_section import member_rows
 from qestl.persistence import resolve_model_dir
-from qestl.regressor import (
-    _member_rows,
-    _MemberGradientClipping,
-    fused_adam_supported,
-)
+from qestl.training import MemberGradientClipping, fused_adam_supported
 from qestl.validation import check_kinematics
 
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
@@ -172,7 +169,7 @@ def test_models_saved_without_a_feature_set_load_with_the_paper_inputs(data, tmp
 
 
 def test_gradient_clipping_holds_a_spiking_member_to_its_running_norm():
-    clipping = _MemberGradientClipping(factor=2.0, decay=0.5)
+    clipping = MemberGradientClipping(factor=2.0, decay=0.5)
     clipping.on_train_begin(None)
     weight = torch.nn.Parameter(torch.zeros(2, 3))
 
@@ -186,9 +183,9 @@ def test_gradient_clipping_holds_a_spiking_member_to_its_running_norm():
     assert step([[0.0, 5.0, 0.0], [0.0, 100.0, 0.0]]) == pytest.approx([5.0, 2.0])
     # The running norm follows the clipped norms: 0.5 * 1 + 0.5 * 2 = 1.5.
     assert clipping.running_.tolist() == pytest.approx([5.0, 1.5])
-    fitted = CrossSectionRegressor(**TINY)
-    assert ("member_gradient_clipping" in dict(fitted._clipping())) and not (
-        CrossSectionRegressor(**TINY, grad_clip=None)._clipping()
+    assert "member_gradient_clipping" in dict(CrossSectionRegressor(**TINY)._training_callbacks())
+    assert "member_gradient_clipping" not in dict(
+        CrossSectionRegressor(**TINY, grad_clip=None)._training_callbacks()
     )
 
 
@@ -217,6 +214,7 @@ def _replicas(rng_seed=0, **params):
     """Replica targets of 4000 members for 6 points in two datasets."""
     reg = CrossSectionRegressor(**{"n_estimators": 4000, **params})
     reg.datasets_ = np.array(["a", "b"])
+    reg.uncertainty_ = reg._own_uncertainty()
     y, sigma = np.full(6, 10.0), np.full(6, 0.5)
     index = np.array([0, 0, 0, 1, 1, 1])
     return reg._draw_replicas(y, sigma, index, np.random.default_rng(rng_seed))[0]
@@ -460,7 +458,7 @@ def test_validation_on_each_members_rows_equals_the_masked_pass_over_all_rows():
     torch.manual_seed(0)
     members, n, K = 3, 40, 2
     valid = (torch.rand(members, n) < 0.3).float()
-    rows, weight = _member_rows(valid)
+    rows, weight = member_rows(valid)
     assert torch.equal(weight.sum(dim=1), valid.sum(dim=1))
     assert valid.gather(1, rows)[weight > 0].eq(1).all()  # real entries are own rows
     assert len(set(rows[0][weight[0] > 0].tolist())) == int(valid[0].sum())  # each once

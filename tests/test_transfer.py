@@ -10,8 +10,9 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from skorch.callbacks import Callback
 
 from qestl import CrossSectionRegressor, ScaledRegressor, TransferRegressor
+from qestl.estimators import CARBON_SOURCE, TRANSFER_SOURCE, PretrainedModel
 from qestl.metrics import chi2_scorer
-from qestl.transfer import CARBON_SOURCE, TRANSFER_SOURCE, PretrainedModel, resolve_freeze
+from qestl.nn import resolve_freeze
 
 SOURCE = dict(
     n_estimators=3,
@@ -232,7 +233,7 @@ def test_parallel_workers_pickle_and_share_the_cores(source, data, routing):
 def test_default_source_is_the_multi_nucleus_model_and_carbon_sources_warn():
     tuned = TransferRegressor.from_pretrained(target_Z=8, target_A=16)
     assert tuned.source.name == TRANSFER_SOURCE == "nuclei"
-    assert tuned.nucleus_inputs
+    assert tuned.source.nucleus_inputs
     # The scaled-carbon baseline stays a carbon model times A/12.
     assert ScaledRegressor().source == CARBON_SOURCE == "carbon-2026-11-30"
     for name in ("carbon", "carbon-2026-11-30"):
@@ -243,7 +244,7 @@ def test_default_source_is_the_multi_nucleus_model_and_carbon_sources_warn():
 
 
 def test_auto_learning_rate_follows_the_number_of_points(source, data, tmp_path):
-    from qestl.transfer import AUTO_LR, AUTO_LR_POINTS
+    from qestl.estimators import AUTO_LR, AUTO_LR_POINTS
 
     X, y, sigma, dataset = data
     few = TransferRegressor.from_pretrained(source, max_epochs=1, random_state=0)

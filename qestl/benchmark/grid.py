@@ -17,12 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from qestl.baselines import ScaledRegressor, SuperscalingRegressor
 from qestl.datasets import parse_target, split_data
+from qestl.estimators import (
+    CrossSectionRegressor,
+    PretrainedModel,
+    ScaledRegressor,
+    SuperscalingRegressor,
+    TransferRegressor,
+)
 from qestl.metrics import band_calibration, reduced_chi2
-from qestl.regressor import CrossSectionRegressor
 from qestl.threads import limit_threads
-from qestl.transfer import PretrainedModel, TransferRegressor
 
 __all__ = [
     "BASELINES",

@@ -12,7 +12,7 @@ import numpy as np
 from qestl.benchmark.grid import chi2_by_treatment
 from qestl.benchmark.paper import ARCHIVE_NUCLEI, archive_points, paper_points
 from qestl.datasets import cut_low_excitation, load_qes, parse_target
-from qestl.regressor import CrossSectionRegressor
+from qestl.estimators import CrossSectionRegressor
 
 __all__ = [
     "EXCURSION_NUCLEI",

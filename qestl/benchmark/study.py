@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from qestl import TransferRegressor
 from qestl.benchmark.grid import cell_key, resolve_methods, run_cells
 from qestl.benchmark.paper import PAPER_TABLE, paper_points
 from qestl.benchmark.report import (
@@ -23,8 +24,9 @@ from qestl.benchmark.report import (
     transfer_table,
 )
 from qestl.datasets.synthetic import make_inclusive_electron
+from qestl.estimators import CARBON_SOURCE, PretrainedModel
+from qestl.params import validate_params
 from qestl.plotting import plot_layers
-from qestl.transfer import CARBON_SOURCE, PretrainedModel, check_source_prior
 
 __all__ = ["DEFAULT_METHODS", "run_transfer_benchmark"]
 
@@ -110,7 +112,7 @@ def run_transfer_benchmark(
     pandas.DataFrame
         One row per cell, the resumed ones included.
     """
-    check_source_prior(source_prior)
+    validate_params(TransferRegressor(source_prior=source_prior))
     targets = list(dict.fromkeys(targets))
     fractions = list(dict.fromkeys(float(f) for f in fractions))
     counts = _seed_counts(seeds, fractions)

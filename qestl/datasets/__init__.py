@@ -18,7 +18,8 @@ from qestl.datasets.normalization import (
     NORM_UNCERTAINTY,
     norm_uncertainty_of,
 )
-from qestl.datasets.qes import QES_COLUMNS, load_qes, read_qes_file
+from qestl.datasets.qes import QES_COLUMNS, load_qes
+from qestl.datasets.qes_format import read_qes_file
 from qestl.datasets.selection import (
     LOW_EXCITATION_CUT,
     cut_low_excitation,
@@ -26,7 +27,7 @@ from qestl.datasets.selection import (
     split_data,
 )
 from qestl.datasets.synthetic import make_cc_events, make_inclusive_electron
-from qestl.datasets.targets import Nucleus, parse_target
+from qestl.targets import Nucleus, parse_target
 
 __all__ = [
     "CHANNELS",

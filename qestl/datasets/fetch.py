@@ -39,8 +39,8 @@ from qestl.datasets._cache import (
     registry,
     sha256_of,
 )
-from qestl.datasets.qes import read_qes_file
-from qestl.datasets.targets import parse_target
+from qestl.datasets.qes_format import read_qes_file
+from qestl.targets import parse_target
 
 __all__ = ["fetch_qes", "QES_ARCHIVE_URL"]
 

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from qestl.constants import M_MUON
-from qestl.validation import _raise_rows
+from qestl.validation import raise_rows
 
 __all__ = ["CHANNELS", "EVENT_COLUMNS", "read_events", "read_genie_gst", "read_nuisance_flat"]
 
@@ -283,7 +283,7 @@ def _check_rows(frame, source):
     values = frame[["E_nu", "E_mu", "theta", "weight"]].to_numpy(dtype=float)
     finite = np.isfinite(values).all(axis=1)
     if not finite.all():
-        _raise_rows(source, ~finite, labels, "NaN or infinite E_nu, E_mu, theta or weight")
+        raise_rows(source, ~finite, labels, "NaN or infinite E_nu, E_mu, theta or weight")
     E_nu, E_mu, theta, _ = values.T
     checks = [
         (E_mu < M_MUON * (1.0 - _MASS_TOLERANCE), f"E_mu below the muon mass {M_MUON} GeV"),
@@ -292,7 +292,7 @@ def _check_rows(frame, source):
     ]
     for bad, condition in checks:
         if bad.any():
-            _raise_rows(source, bad, labels, condition)
+            raise_rows(source, bad, labels, condition)
 
 
 def _check_table(frame, source):

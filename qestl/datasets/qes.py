@@ -1,23 +1,22 @@
-"""Reader of the Quasielastic Electron Nucleus Scattering Archive (QES archive).
+"""Loader of the Quasielastic Electron Nucleus Scattering Archive (QES archive).
 
-O. Benhar, D. Day and I. Sick, Rev. Mod. Phys. 80, 189 (2008). Each file
-``eQE_<A><Symbol>.dat`` holds ``#`` comment lines and whitespace-separated
-columns Z, A, E [GeV], theta [deg], omega [GeV], xsec [nb/(sr GeV)],
-error [nb/(sr GeV)] and the INSPIRE key of the experiment.
+O. Benhar, D. Day and I. Sick, Rev. Mod. Phys. 80, 189 (2008). One file per
+nucleus (its format: :mod:`qestl.datasets.qes_format`), found locally or
+downloaded (:mod:`qestl.datasets.fetch`), its points labelled by dataset and
+spectrum and given their normalization uncertainties.
 """
 
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 
 from qestl.datasets._cache import archive_filename, data_locations, is_intact, record_path
+from qestl.datasets.fetch import fetch_qes
 from qestl.datasets.normalization import (
     DEFAULT_NORM_UNCERTAINTY,
     NORM_UNCERTAINTY,
     norm_uncertainty_of,
 )
-from qestl.datasets.targets import parse_target
+from qestl.datasets.qes_format import read_qes_file
+from qestl.targets import parse_target
 
 __all__ = ["load_qes", "read_qes_file", "QES_COLUMNS"]
 
@@ -35,54 +34,6 @@ QES_COLUMNS = {
     "spectrum": "one measured (citation, E, theta) series",
     "norm_uncertainty": "relative normalization uncertainty of the dataset",
 }
-_FILE_COLUMNS = ["Z", "A", "E", "theta", "omega", "xsec", "error", "citation"]
-
-
-def read_qes_file(path):
-    """Parse one archive file into its eight raw columns.
-
-    Parameters
-    ----------
-    path : str or path-like
-        An ``eQE_*.dat`` file.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns Z, A, E, theta, omega, xsec, error, citation, one row per data line.
-
-    Raises
-    ------
-    ValueError
-        Naming the file and line of a row without 8 fields or with a non-numeric
-        value (a truncated download shows up here), or for a file without data.
-    """
-    path = Path(path)
-    rows = []
-    # A hand loop rather than pandas.read_csv: it names the file and line of a
-    # malformed row, which is how a truncated or corrupt download is reported.
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            fields = text.split()
-            if len(fields) != len(_FILE_COLUMNS):
-                raise ValueError(
-                    f"{path.name} line {number}: expected {len(_FILE_COLUMNS)} fields "
-                    f"(Z A E theta omega xsec error citation), found {len(fields)}: {text!r}"
-                )
-            try:
-                values = [float(field) for field in fields[:7]]
-            except ValueError:
-                raise ValueError(
-                    f"{path.name} line {number}: non-numeric value in {text!r}"
-                ) from None
-            rows.append((*values, fields[7]))
-    if not rows:
-        raise ValueError(f"{path.name}: no data rows")
-    frame = pd.DataFrame(rows, columns=_FILE_COLUMNS)
-    return frame.astype({"Z": int, "A": int})
 
 
 def _find_file(nucleus, data_home):
@@ -154,8 +105,6 @@ def load_qes(
             )
         path = None
     if path is None and download_if_missing:
-        from qestl.datasets.fetch import fetch_qes
-
         path = fetch_qes(nucleus.name, data_home=data_home)[nucleus.name]
     if path is None:
         searched = ", ".join(str(folder) for folder in data_locations(data_home))

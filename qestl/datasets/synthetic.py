@@ -13,7 +13,10 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from qestl.datasets.qes import QES_COLUMNS
-from qestl.datasets.targets import parse_target
+from qestl.kinematics import w_invariant
+from qestl.physics.electron import cross_section
+from qestl.physics.neutrino import generate_events
+from qestl.targets import parse_target
 
 __all__ = ["PSEUDO_CITATION", "make_inclusive_electron", "make_cc_events", "pseudo_kinematics"]
 
@@ -58,8 +61,6 @@ def pseudo_kinematics(points_per_spectrum=40, w_max=1.5):
     pandas.DataFrame
         Columns E [GeV], theta [deg], omega [GeV], dataset (one per beam energy).
     """
-    from qestl.kinematics import w_invariant
-
     rows = []
     for E, theta in _SPECTRA:
         omega = np.linspace(0.02, 0.95 * E, 400)
@@ -125,8 +126,6 @@ def make_inclusive_electron(
     >>> data.attrs["pseudo_data"], sorted(data["citation"].unique())
     (True, ['qestl-pseudo'])
     """
-    from qestl.physics.electron import cross_section
-
     # Pseudo-data always carry errors: a fit divides by them.
     if not 0 < noise < 1:
         raise ValueError(f"noise must be in (0, 1), got {noise!r}")
@@ -216,8 +215,6 @@ def make_cc_events(
     >>> list(events.columns)
     ['E_nu', 'E_mu', 'theta', 'channel']
     """
-    from qestl.physics.neutrino import generate_events
-
     events = generate_events(
         n,
         target=parse_target(target).name,

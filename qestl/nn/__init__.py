@@ -5,7 +5,7 @@ No scikit-learn here.
 
 from qestl.nn.clipping import clip_member_gradients, member_gradient_norms, per_member
 from qestl.nn.ensemble import BatchedBatchNorm, BatchedLinear, CurveDropout, EnsembleMLP
-from qestl.nn.freezing import freeze_leading
+from qestl.nn.freezing import freeze_leading, resolve_freeze
 from qestl.nn.losses import (
     chi2_with_normalization,
     log_space_chi2,
@@ -26,4 +26,5 @@ __all__ = [
     "normalization_sums",
     "per_member",
     "profiled_normalization",
+    "resolve_freeze",
 ]

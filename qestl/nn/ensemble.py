@@ -15,9 +15,9 @@ from torch import nn
 
 from qestl.nn.freezing import freeze_leading
 
-__all__ = ["BatchedLinear", "BatchedBatchNorm", "CurveDropout", "EnsembleMLP"]
+__all__ = ["ACTIVATIONS", "BatchedLinear", "BatchedBatchNorm", "CurveDropout", "EnsembleMLP"]
 
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU, "gelu": nn.GELU, "elu": nn.ELU}
 
 
 class BatchedLinear(nn.Module):
@@ -178,10 +178,8 @@ class EnsembleMLP(nn.Module):
         batch_norm=True,
     ):
         super().__init__()
-        if activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}"
-            )
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         layers = []
         width = in_features
         for hidden in hidden_layers:
@@ -192,7 +190,7 @@ class EnsembleMLP(nn.Module):
             # needed by their backward, and a fresh (M, F, n) tensor per layer
             # costs an allocation and a pass over memory.
             inplace = {"inplace": True} if activation == "relu" else {}
-            layers.append(_ACTIVATIONS[activation](**inplace))
+            layers.append(ACTIVATIONS[activation](**inplace))
             layers.append(CurveDropout(dropout))
             width = hidden
         layers.append(BatchedLinear(members, width, 1))

@@ -1,6 +1,8 @@
 """Freezing the leading stages of a network: the one rule of qestl's transfer learning."""
 
-__all__ = ["freeze_leading"]
+import numpy as np
+
+__all__ = ["freeze_leading", "resolve_freeze"]
 
 
 def freeze_leading(stages, n_frozen, what="stages"):
@@ -28,3 +30,33 @@ def freeze_leading(stages, n_frozen, what="stages"):
     for index, stage in enumerate(stages):
         for parameter in stage.parameters():
             parameter.requires_grad_(index >= n_frozen)
+
+
+def resolve_freeze(freeze, n_weight_layers):
+    """Number of leading weight layers (or stages) to hold fixed.
+
+    Parameters
+    ----------
+    freeze : int or {"full", "shallow"}
+        An int is the count itself; "full" (fine-tune everything) is 0;
+        "shallow" trains only the last two weight layers. In the layer-wise
+        study of Graczyk et al. (2026), L trailing layers trained means
+        ``freeze = n_weight_layers - L``.
+    n_weight_layers : int
+
+    Returns
+    -------
+    int
+    """
+    if freeze == "full":
+        return 0
+    if freeze == "shallow":
+        return n_weight_layers - 2
+    if isinstance(freeze, bool) or not isinstance(freeze, int | np.integer):
+        raise ValueError(f"freeze must be an int, 'full' or 'shallow', got {freeze!r}")
+    if not 0 <= freeze < n_weight_layers:
+        raise ValueError(
+            f"freeze must lie in [0, {n_weight_layers - 1}] for a network of "
+            f"{n_weight_layers} weight layers, got {freeze}"
+        )
+    return int(freeze)

@@ -13,7 +13,7 @@ from functools import cache
 import numpy as np
 from scipy import integrate
 
-from qestl.datasets.targets import Nucleus, parse_target
+from qestl.targets import Nucleus, parse_target
 
 __all__ = ["NuclearParameters", "nuclear_parameters", "available_nuclei", "density"]
 

@@ -1,47 +1,25 @@
 """ConditionalGAN: the muon generator of Bonilla et al. (arXiv:2508.12987) as an estimator."""
 
-from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNet
-from skorch.callbacks import Callback, PassthroughScoring
-from skorch.dataset import unpack_data
-from skorch.utils import to_device
+from skorch.callbacks import PassthroughScoring
 
 from qestl import kinematics
-from qestl.batching import batch_loader
 from qestl.constants import M_MUON
-from qestl.metrics import event_proxies, map_criterion, map_proxies, muon_columns
-from qestl.nn.averaging import WeightAverage
-from qestl.nn.gan import Discriminator, GanModule, Generator, discriminator_loss, hce_loss
-from qestl.params import Interval, StrOptions, validate_params
-from qestl.persistence import ModelSnapshot, save_model_dir
-from qestl.regressor import resolve_device
-from qestl.transfer import resolve_freeze
+from qestl.estimators._base import TorchEstimator
+from qestl.estimators.sources import GAN_ARCHITECTURE, GAN_WIDTHS, PretrainedGAN
+from qestl.metrics import event_proxies, map_criterion, muon_columns
+from qestl.nn import resolve_freeze
+from qestl.nn.gan import Discriminator, GanModule, Generator, generate_proxies
+from qestl.params import Interval, StrOptions
+from qestl.training import BestMapEpoch, GanNet
 from qestl.validation import check_dense_real, check_fit_size
 
-__all__ = ["ConditionalGAN", "PretrainedGAN"]
-
-#: Parameters that fix the shapes of the weights (a pretrained source dictates them).
-_WIDTHS = (
-    "latent_dim",
-    "generator_width",
-    "generator_blocks",
-    "discriminator_width",
-    "discriminator_blocks",
-)
-_ARCHITECTURE = (*_WIDTHS, "kinematic_features")
-#: Rows per forward pass when sampling. A chunk's activations (rows x 128
-#: floats a layer) then stay in the CPU's caches: 65536-row chunks took 2.6x
-#: as long, 8192-row ones 1.3x (benchmarks/results/predict_speed.md). A
-#: multiple of 16, so that drawing the latents chunk by chunk gives the
-#: numbers of one pass (:func:`draw_latents`).
-SAMPLE_CHUNK = 2048
+__all__ = ["ConditionalGAN"]
 
 
 def _check_energies(E_nu):
@@ -70,306 +48,13 @@ def _check_energies(E_nu):
     return E_nu
 
 
-def draw_latents(generator, rows, latent_dim):
-    """``rows`` latent vectors z ~ N(0, 1) from ``generator``, on its device.
-
-    On the CPU, consecutive calls give the numbers of one call for all their
-    rows whenever every call but the last asks for a multiple of 16 rows:
-    torch turns uniforms into normals in blocks of 16 (Box-Muller) and
-    treats an incomplete last block apart, so rows are drawn in multiples
-    of 16 and the spare ones dropped.
-
-    Parameters
-    ----------
-    generator : torch.Generator
-    rows, latent_dim : int
-
-    Returns
-    -------
-    torch.Tensor of shape (rows, latent_dim)
-    """
-    padded = -(-rows // 16) * 16
-    z = torch.randn(padded, latent_dim, generator=generator, device=generator.device)
-    return z[:rows]
-
-
-def generate_proxies(module, enu, latents, seed):
-    """Generated (theta', E_mu') in [-1, 1] at E_nu' (n, 1).
-
-    The generator's Gaussian noise and dropout stay on, as in training: they
-    are part of the randomness the discriminator judged, and switching them
-    off narrows the distribution (a 10-epoch GAN trained on 180k carbon
-    events, scored on 2 x 10^5 others: EMD 0.26 with them off, 0.14 on;
-    MAP-3D 6.9 and 5.7). ``seed`` fixes their draws without touching the
-    global random stream; the modules' modes are restored.
-
-    Rows go through in chunks of ``SAMPLE_CHUNK``, so memory stays that of
-    one chunk (plus the (n, 2) result) whatever n. Without noise and dropout
-    the result does not depend on the chunk size (up to float32 rounding:
-    matrix products of other shapes may sum in another order); with them
-    each chunk draws its noise from one stream, so only the distribution
-    does not.
-
-    Parameters
-    ----------
-    module : qestl.nn.gan.GanModule
-    enu : torch.Tensor of shape (n, 1)
-        E_nu' (float32, any device).
-    latents : torch.Tensor of shape (n, latent_dim) or torch.Generator
-        The latent vectors, or a generator on the module's device that
-        draws them chunk by chunk (:func:`draw_latents`).
-    seed : int
-        Seeds the noise and dropout.
-
-    Returns
-    -------
-    ndarray of shape (n, 2)
-        float64 columns (theta', E_mu').
-    """
-    device = next(module.parameters()).device
-    n = enu.shape[0]
-    out = np.empty((n, 2))
-    was_training = module.generator.training
-    module.generator.train()
-    try:
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            torch.manual_seed(seed)
-            with torch.inference_mode():
-                for start in range(0, n, SAMPLE_CHUNK):
-                    stop = min(start + SAMPLE_CHUNK, n)
-                    if isinstance(latents, torch.Generator):
-                        z = draw_latents(latents, stop - start, module.latent_dim)
-                    else:
-                        z = latents[start:stop].to(device)
-                    proxies = module(enu[start:stop].to(device), z).clamp_(-1.0, 1.0)
-                    out[start:stop] = proxies.cpu().numpy()
-    finally:
-        module.generator.train(was_training)
-    return out
-
-
 def _training_proxies(E_nu, muon):
     """(E_nu', target (theta', E_mu')) from validated physical events."""
     proxies = event_proxies(np.column_stack([E_nu, muon]))
     return proxies[:, :1], proxies[:, [2, 1]]
 
 
-class PretrainedGAN(ModelSnapshot):
-    """A read-only snapshot of a fitted :class:`ConditionalGAN`: config and tensors.
-
-    The ``source`` parameter of a fine-tuned GAN; see
-    :class:`qestl.persistence.ModelSnapshot` for why clones keep the weights.
-    :meth:`resolve` accepts a saved-model directory, a fitted ConditionalGAN,
-    or the name of a model shipped in ``qestl/pretrained`` (``"numu-carbon"``).
-
-    Parameters
-    ----------
-    config : dict
-        The saved ``config.json`` of a ConditionalGAN.
-    state : dict of str -> torch.Tensor
-        Generator and discriminator tensors (CPU).
-    name : str
-        A label for ``repr``.
-    """
-
-    shipped = "numu-carbon"
-
-    @classmethod
-    def estimator_class(cls):
-        """:class:`ConditionalGAN`."""
-        return ConditionalGAN
-
-    @property
-    def architecture(self):
-        """The source's architecture parameters (dict).
-
-        A parameter that configs saved before it existed lack takes the
-        constructor's default, as in :meth:`ConditionalGAN.load`.
-        """
-        defaults = ConditionalGAN().get_params()
-        return {name: self.params.get(name, defaults[name]) for name in _ARCHITECTURE}
-
-    def __repr__(self):
-        arch = ", ".join(f"{k}={v}" for k, v in self.architecture.items())
-        return f"PretrainedGAN({self.name!r}, {arch})"
-
-
-def switch_to_amsgrad(optimizer):
-    """Turn a running Adam/AdamW into AMSGrad, keeping its moments.
-
-    AMSGrad divides by the running maximum of the second moment, which
-    starts at the current second moment. Fresh moments instead would make
-    the first steps about ``lr`` per weight in every direction (Adam's bias
-    correction), a kick to both networks: on carbon events the validation
-    MAP-3D jumped from 1.4 to 3.6 and 4.3 in the epochs after such a switch
-    (measured, docs/gan.md).
-
-    Parameters
-    ----------
-    optimizer : torch.optim.Adam or torch.optim.AdamW
-    """
-    for group in optimizer.param_groups:
-        group["amsgrad"] = True
-    for state in optimizer.state.values():
-        if "exp_avg_sq" in state:
-            state["max_exp_avg_sq"] = state["exp_avg_sq"].clone()
-
-
-class _GanNet(NeuralNet):
-    """skorch net whose train step alternates a discriminator and a generator update.
-
-    ``optimizer_`` updates the generator, ``optimizer_discriminator_`` the
-    discriminator (both of type ``optimizer`` with the same settings but the
-    learning rate, ``discriminator_lr`` for the latter; frozen parameters are
-    left out). From epoch ``amsgrad_epoch + 1`` both are
-    turned into AMSGrad, keeping their moments (:func:`switch_to_amsgrad`).
-    Each batch makes ``discriminator_steps`` discriminator updates (fresh
-    fakes each, the same real events), then one generator update. With
-    ``generator_ema`` > 0 a moving average of the generator's weights
-    (``generator_average_``, :class:`qestl.nn.averaging.WeightAverage`)
-    follows every generator update and replaces its weights when training ends.
-    """
-
-    def __init__(
-        self,
-        *args,
-        amsgrad_epoch=0,
-        discriminator_lr=None,
-        discriminator_steps=1,
-        generator_ema=0.0,
-        **kw,
-    ):
-        super().__init__(*args, **kw)
-        self.amsgrad_epoch = amsgrad_epoch
-        self.discriminator_lr = discriminator_lr
-        self.discriminator_steps = discriminator_steps
-        self.generator_ema = generator_ema
-
-    def initialize_optimizer(self, *args, **kwargs):
-        """Build the two optimizers (AMSGrad from the start when ``amsgrad_epoch == 0``)."""
-        self._make_optimizers(amsgrad=self.amsgrad_epoch == 0)
-        return self
-
-    def _make_optimizers(self, amsgrad):
-        nets = {"optimizer_": self.module_.generator}
-        nets["optimizer_discriminator_"] = self.module_.discriminator
-        for attr, net in nets.items():
-            named = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
-            args, kwargs = self.get_params_for_optimizer("optimizer", named)
-            if attr == "optimizer_discriminator_" and self.discriminator_lr is not None:
-                kwargs["lr"] = self.discriminator_lr
-            setattr(self, attr, self.optimizer(*args, **kwargs, amsgrad=amsgrad))
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Start the generator's weight average (a fresh one every fit)."""
-        super().on_train_begin(net, X=X, y=y, **kwargs)
-        generator = self.module_.generator
-        self.generator_average_ = (
-            WeightAverage(generator, self.generator_ema) if self.generator_ema > 0 else None
-        )
-
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        """Leave the generator with the averaged weights (before any epoch selection)."""
-        super().on_train_end(net, X=X, y=y, **kwargs)
-        if self.generator_average_ is not None:
-            self.generator_average_.copy_to_module()
-
-    def on_epoch_begin(self, net, **kwargs):
-        """Switch to AMSGrad after ``amsgrad_epoch`` epochs."""
-        super().on_epoch_begin(net, **kwargs)
-        if self.amsgrad_epoch > 0 and len(self.history) == self.amsgrad_epoch + 1:
-            for optimizer in (self.optimizer_, self.optimizer_discriminator_):
-                switch_to_amsgrad(optimizer)
-
-    def train_step(self, batch, **fit_params):
-        """Discriminator steps (BCE), then one generator step (HCE loss) on fresh latents."""
-        self._set_training(True)
-        enu, real = (to_device(t, self.device) for t in unpack_data(batch))
-        module = self.module_
-        for _ in range(self.discriminator_steps):
-            with torch.no_grad():
-                fake = module(enu)
-            self.optimizer_discriminator_.zero_grad()
-            d_loss = discriminator_loss(
-                module.discriminator(real, enu), module.discriminator(fake, enu)
-            )
-            d_loss.backward()
-            self.optimizer_discriminator_.step()
-
-        self.optimizer_.zero_grad()
-        fake = module(enu)
-        g_loss = hce_loss(module.discriminator(fake, enu))
-        g_loss.backward()
-        self.notify(
-            "on_grad_computed",
-            named_parameters=list(module.generator.named_parameters()),
-            batch=batch,
-            training=True,
-        )
-        self.optimizer_.step()
-        if self.generator_average_ is not None:
-            self.generator_average_.update()
-        self.history.record_batch("train_d_loss", d_loss.item())
-        return {"loss": g_loss.detach(), "y_pred": fake.detach()}
-
-
-class _BestMapEpoch(Callback):
-    """Per-epoch MAP-3D of the generator on validation events; keep the best epoch.
-
-    The criterion of Bonilla et al.: the mean of MAP-3D with and without
-    tails (only the former when no bin holds more than 5 events of both
-    samples, as with small validation sets). The generator is sampled
-    (fixed latents, :func:`generate_proxies`) at the validation energies, so
-    both samples share the E_nu distribution. With a weight average
-    (``generator_ema``) the averaged generator is scored and kept, and the
-    raw one's MAP-3D is recorded beside it as ``valid_map_raw``. Without any
-    finite score the last epoch is kept.
-    """
-
-    def __init__(self, enu, reference, bins, seed):
-        self.enu = enu
-        self.reference = reference
-        self.bins = bins
-        self.seed = seed
-
-    def on_train_begin(self, net, **kwargs):
-        module = net.module_
-        generator = torch.Generator().manual_seed(self.seed)
-        self.z_ = torch.randn(len(self.enu), module.latent_dim, generator=generator)
-        self.z_, self.enu_ = self.z_.to(net.device), self.enu.to(net.device)
-        self.best_score_, self.best_epoch_, self.best_state_ = float("inf"), 0, None
-
-    def _maps(self, module):
-        """MAP-3D with and without tails of the module's generator on the validation events."""
-        fake = generate_proxies(module, self.enu_, self.z_, self.seed)
-        generated = np.column_stack([self.reference[:, 0], fake[:, 1], fake[:, 0]])
-        tails = map_proxies(generated, self.reference, self.bins, tails=True)
-        return tails, map_proxies(generated, self.reference, self.bins, tails=False)
-
-    def on_epoch_end(self, net, **kwargs):
-        module = net.module_
-        average = net.generator_average_
-        if average is not None:
-            net.history.record("valid_map_raw", self._maps(module)[0])
-        with average.swapped_in() if average is not None else nullcontext():
-            tails, core = self._maps(module)
-            finite = [m for m in (tails, core) if np.isfinite(m)]
-            score = float(np.mean(finite)) if finite else float("nan")
-            net.history.record("valid_map", tails)
-            net.history.record("valid_map_no_tails", core)
-            net.history.record("valid_score", score)
-            if score < self.best_score_:  # NaN (no common bin) never improves
-                self.best_score_, self.best_epoch_ = score, len(net.history)
-                self.best_state_ = {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-    def on_train_end(self, net, **kwargs):
-        if self.best_state_ is None:
-            self.best_epoch_ = len(net.history)
-        else:
-            net.module_.load_state_dict(self.best_state_)
-
-
-class ConditionalGAN(BaseEstimator):
+class ConditionalGAN(TorchEstimator):
     """Conditional GAN of the muon kinematics of CC neutrino events (Bonilla et al.).
 
     arXiv:2508.12987 (PRD 113, 053001): given the neutrino energy E_nu, the
@@ -419,47 +104,33 @@ class ConditionalGAN(BaseEstimator):
     kinematic_features : bool, default False
         Also show the discriminator each event's hadronic mass W and
         ln(1 + Q^2), computed from its proxies
-        (:class:`qestl.nn.gan.KinematicFeatures`); not in the paper. Off
-        because two short carbon runs scored worse with it (MAP-3D 3.08 and
-        2.90 against 2.59 and 2.48 on 2 x 10^5 test events; docs/gan.md).
+        (:class:`qestl.nn.gan.KinematicFeatures`); not in the paper, and off
+        because short carbon runs scored worse with it.
     dropout : float, default 0
     noise_std : float, default 0
         Std of the injected Gaussian noise. Both regularisers of the paper
-        (rates not published) are off by default: with dropout 0.1 and
-        noise 0.05 the discriminator stayed near chance while the generated
-        distribution was far off, and the best validation epoch was the
-        first (180k carbon events, 10 epochs: MAP-3D 5.7, EMD 0.14 on 2 x
-        10^5 test events); without them 3.7 and 0.06 (measured,
-        docs/gan.md). ``dropout=0.1, noise_std=0.05`` restores them.
+        (rates not published) are off: with them the discriminator stayed
+        near chance while the generated distribution was far off.
+        ``dropout=0.1, noise_std=0.05`` restores them.
     max_epochs : int, default 100
     batch_size : int, default 1024
     lr : float, default 5e-5
         Learning rate of the generator.
     discriminator_lr : float, default 5e-4
-        Learning rate of the discriminator. Ten times the generator's (the
-        two time-scale rule of Heusel et al., NeurIPS 2017): with equal rates
-        the generator, whose every Adam step moves it by about ``lr`` per
-        weight whatever the gradient, outran the slowly learning
-        discriminator and oscillated (toy events and carbon events,
-        measured).
+        Learning rate of the discriminator: ten times the generator's (the
+        two time-scale rule of Heusel et al., NeurIPS 2017); with equal
+        rates the generator outran the discriminator and oscillated.
     discriminator_steps : int, default 5
-        Discriminator updates per generator update (each on fresh fakes and
-        the batch's real events; WGAN's n_critic). With one, the generator
-        kept the discriminator at chance (loss 2 ln 2) while the generated
-        distribution stayed far off: a fresh discriminator trained against
-        the frozen generator separated them within 300 steps. With five the
-        discriminator keeps up and the validation MAP falls epoch after
-        epoch (200k carbon events, 4 epochs: 2.6, 2.1, 1.8, 1.6 against 2.8,
-        2.8, 2.9, 2.7 with one; docs/gan.md). Each batch then costs about
-        3.5 times as much.
+        Discriminator updates per generator update (fresh fakes each;
+        WGAN's n_critic). With one the discriminator fell behind and sat at
+        chance while the generated distribution stayed off; five cost about
+        3.5 times as much per batch.
     generator_ema : float in [0, 1), default 0
-        Decay of an exponential moving average of the generator's weights,
-        updated after every generator step (0: none). The average is what
-        the model selection scores and what the fitted GAN samples from
-        (:class:`qestl.nn.averaging.WeightAverage`); 0.999 spans about a
-        thousand steps. It steadied the long carbon fits (the shipped model
-        uses 0.999) but cost 1000-step fits from scratch a little (MAP-3D
-        5.30 -> 5.56 on argon; docs/gan.md), hence off by default.
+        Decay of an exponential moving average of the generator's weights
+        after every generator step (0: none); the average is what the model
+        selection scores and the fitted GAN samples from
+        (:class:`qestl.nn.averaging.WeightAverage`). 0.999 steadies long
+        fits (the shipped model uses it) but costs short fits a little.
     betas : tuple of float, default (0.5, 0.999)
         Adam moments; beta1 = 0.5 is the usual GAN choice.
     weight_decay : float, default 1e-4
@@ -477,7 +148,7 @@ class ConditionalGAN(BaseEstimator):
         parameters must then be the source's.
     freeze : int or {"full", "shallow"}, default 0
         Leading stages of both networks held at the source's weights
-        (:meth:`qestl.nn.gan.GanModule.freeze`, :func:`qestl.transfer.resolve_freeze`);
+        (:meth:`qestl.nn.gan.GanModule.freeze`, :func:`qestl.nn.resolve_freeze`);
         only with a source.
     device : str, default "auto"
         "auto" uses CUDA when available.
@@ -485,12 +156,14 @@ class ConditionalGAN(BaseEstimator):
         Seeds the split, initialisation, latents, noise and shuffling; two
         CPU fits with one seed are identical.
     verbose : int, default 0
-        1 prints skorch's per-epoch table.
+        1 shows the epochs done and the time left on stderr
+        (:class:`qestl.training.EpochProgress`); 2 also prints skorch's
+        per-epoch table.
     callbacks : list of skorch callbacks, optional
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
+    net_ : qestl.training.GanNet
         The trained net: ``module_`` (:class:`qestl.nn.gan.GanModule`),
         ``optimizer_`` (generator), ``optimizer_discriminator_``.
     history_ : skorch.History
@@ -515,7 +188,7 @@ class ConditionalGAN(BaseEstimator):
     """
 
     _parameter_constraints = {
-        **{name: [Interval(Integral, 1, None, closed="left")] for name in _WIDTHS},
+        **{name: [Interval(Integral, 1, None, closed="left")] for name in GAN_WIDTHS},
         "kinematic_features": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "noise_std": [Interval(Real, 0, None, closed="left")],
@@ -618,17 +291,17 @@ class ConditionalGAN(BaseEstimator):
         """
         source = PretrainedGAN.resolve(source)
         arch = source.architecture
-        clash = [name for name in _ARCHITECTURE if name in params and params[name] != arch[name]]
+        clash = [name for name in GAN_ARCHITECTURE if name in params and params[name] != arch[name]]
         if clash:
             raise ValueError(f"{clash} must equal the source's {[arch[n] for n in clash]}")
         return cls(**{**arch, **params}, source=source, freeze=freeze)
 
     # -- building blocks -------------------------------------------------
     def _check_params(self):
-        validate_params(self)
+        super()._check_params()
         if self.source is not None:
             arch = self.source.architecture
-            clash = [n for n in _ARCHITECTURE if getattr(self, n) != arch[n]]
+            clash = [n for n in GAN_ARCHITECTURE if getattr(self, n) != arch[n]]
             if clash:
                 raise ValueError(f"{clash} differ from the source's {[arch[n] for n in clash]}")
         elif self.freeze not in (0, "full"):
@@ -653,7 +326,8 @@ class ConditionalGAN(BaseEstimator):
         )
 
     def _make_net(self, module, callbacks):
-        return _GanNet(
+        passthrough = ("train_d_loss", PassthroughScoring(name="train_d_loss", on_train=True))
+        return GanNet(
             module=module,
             criterion=torch.nn.BCEWithLogitsLoss,
             optimizer=torch.optim.AdamW,
@@ -662,21 +336,12 @@ class ConditionalGAN(BaseEstimator):
             optimizer__weight_decay=self.weight_decay,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            iterator_train=batch_loader,
             iterator_train__shuffle=True,
-            train_split=None,
-            callbacks=[
-                ("train_d_loss", PassthroughScoring(name="train_d_loss", on_train=True)),
-                *callbacks,
-                *(self.callbacks or []),
-            ],
-            **({} if self.verbose else {"callbacks__print_log": None}),
-            device=resolve_device(self.device),
-            verbose=self.verbose,
             amsgrad_epoch=round(self.amsgrad_from * self.max_epochs),
             discriminator_lr=self.discriminator_lr,
             discriminator_steps=self.discriminator_steps,
             generator_ema=self.generator_ema,
+            **self._net_plumbing([passthrough, *callbacks]),
         )
 
     # -- fitting ---------------------------------------------------------
@@ -730,7 +395,7 @@ class ConditionalGAN(BaseEstimator):
         callbacks = []
         if len(enu_valid):
             reference = np.column_stack([enu_valid, target_valid[:, [1, 0]]])
-            selection = _BestMapEpoch(
+            selection = BestMapEpoch(
                 torch.as_tensor(enu_valid, dtype=torch.float32),
                 reference,
                 self.map_bins,
@@ -758,18 +423,6 @@ class ConditionalGAN(BaseEstimator):
             module.load_state_dict(self.source.state)
             module.freeze(n_frozen)
         return n_frozen
-
-    @property
-    def module_(self):
-        """The trained :class:`qestl.nn.gan.GanModule`."""
-        check_is_fitted(self, "net_")
-        return self.net_.module_
-
-    @property
-    def history_(self):
-        """Per-epoch training history (skorch ``History``)."""
-        check_is_fitted(self, "net_")
-        return self.net_.history
 
     # -- sampling --------------------------------------------------------
     def sample(self, E_nu, n_per_energy=None, random_state=None):
@@ -855,6 +508,7 @@ class ConditionalGAN(BaseEstimator):
 
     # -- persistence -----------------------------------------------------
     def _config(self):
+        """What :meth:`save` writes to ``config.json`` (beside both networks' tensors)."""
         check_is_fitted(self, "net_")
         params = {k: v for k, v in self.get_params().items() if k not in ("source", "callbacks")}
         params.update(betas=list(self.betas), freeze=0, device="auto")
@@ -866,48 +520,15 @@ class ConditionalGAN(BaseEstimator):
             "frozen_stages": int(self.n_frozen_),
         }
 
-    def save(self, path, dtype=None):
-        """Write the fitted GAN to a directory (``config.json`` + ``weights.pt``, no pickle).
-
-        Both networks are saved, so the model can serve as a transfer source.
-
-        Parameters
-        ----------
-        path : str or path-like
-        dtype : torch.dtype, optional
-            Storage type of the weights (``torch.float16`` halves the file).
-
-        Returns
-        -------
-        pathlib.Path
-        """
-        return save_model_dir(path, self._config(), self._state(), dtype=dtype)
-
-    def _state(self):
-        """Generator and discriminator tensors (what :meth:`save` writes)."""
-        check_is_fitted(self, "net_")
-        return self.module_.state_dict()
-
     @classmethod
-    def load(cls, path, device="auto"):
-        """Load a GAN written by :meth:`save`, or one shipped in ``qestl/pretrained``.
-
-        Parameters
-        ----------
-        path : str or path-like
-        device : str, default "auto"
-
-        Returns
-        -------
-        ConditionalGAN
-        """
-        snapshot = PretrainedGAN.resolve(path)
-        params = dict(snapshot.params, betas=tuple(snapshot.params["betas"]), device=device)
+    def _from_saved(cls, config, state, device="auto"):
+        """Rebuild a fitted GAN from a saved config and its tensors."""
+        params = dict(config["params"], betas=tuple(config["params"]["betas"]), device=device)
         model = cls(**params)
         model._check_params()
         model.net_ = model._make_net(model._build_module(), []).initialize()
-        model.net_.module_.load_state_dict(snapshot.state)
-        model.best_epoch_ = snapshot.config["best_epoch"]
+        model.net_.module_.load_state_dict(state)
+        model.best_epoch_ = config["best_epoch"]
         model.n_frozen_ = 0
         model.n_features_in_ = 1
         return model

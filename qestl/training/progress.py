@@ -1,4 +1,4 @@
-"""skorch callbacks of qestl's estimators that a user may also pass in ``callbacks=[...]``."""
+"""A progress line for long fits (``verbose=1``)."""
 
 import sys
 import time

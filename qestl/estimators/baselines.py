@@ -5,15 +5,16 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from qestl.estimators._base import QestlEstimator
+from qestl.estimators.sources import CARBON_SOURCE, PretrainedModel
 from qestl.metrics import profile_normalizations
-from qestl.params import Interval, SequenceOf, StrOptions, validate_params
+from qestl.params import Interval, SequenceOf, StrOptions
 from qestl.physics.electron import QE_MODELS, cross_section
 from qestl.physics.formfactors import SACHS_MODELS
 from qestl.physics.nuclei import nuclear_parameters
-from qestl.transfer import CARBON_SOURCE, PretrainedModel
 from qestl.validation import (
     check_fit_inputs,
     check_fit_size,
@@ -24,7 +25,7 @@ from qestl.validation import (
 __all__ = ["ScaledRegressor", "SuperscalingRegressor"]
 
 
-class ScaledRegressor(RegressorMixin, BaseEstimator):
+class ScaledRegressor(RegressorMixin, QestlEstimator):
     """A source model's cross section times a fixed factor: the "scaled carbon" baseline.
 
     Graczyk et al. compare every fine-tuned nucleus with the carbon ensemble
@@ -36,8 +37,9 @@ class ScaledRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     source : str, path-like, CrossSectionRegressor or PretrainedModel
-        Default ``qestl.transfer.CARBON_SOURCE``, the carbon model of 2026-11-30.
-        See :meth:`qestl.transfer.PretrainedModel.resolve`.
+        Default ``qestl.estimators.CARBON_SOURCE``, the shipped carbon model
+        of Graczyk et al.'s transfer study. See
+        :meth:`qestl.estimators.PretrainedModel.resolve`.
     factor : float > 0, default 1.0
         Multiplies the source's prediction, e.g. ``A / 12`` for a carbon source.
     device : str, default "auto"
@@ -72,7 +74,7 @@ class ScaledRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        validate_params(self)
+        self._check_params()
         if y is None:
             check_kinematics(X)
         else:
@@ -109,7 +111,7 @@ class ScaledRegressor(RegressorMixin, BaseEstimator):
         return (mean, std) if return_std else mean
 
 
-class SuperscalingRegressor(RegressorMixin, BaseEstimator):
+class SuperscalingRegressor(RegressorMixin, QestlEstimator):
     """The superscaling electron cross-section model as a regressor: a physics baseline.
 
     Predicts :func:`qestl.physics.electron.cross_section` (SuSA quasielastic
@@ -227,7 +229,7 @@ class SuperscalingRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        validate_params(self)
+        self._check_params()
         self.target_ = nuclear_parameters(self.target).name  # unknown nucleus: error here
         check_fit_size(X, y)
         kin, y, sigma, dataset = check_fit_inputs(X, y, sigma, dataset)

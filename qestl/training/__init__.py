@@ -1,0 +1,37 @@
+"""Training: the skorch nets and callbacks behind qestl's estimators.
+
+All are public: pass any callback to an estimator's ``callbacks=[...]``
+beside skorch's own (``EarlyStopping``, ``Checkpoint``, ...), or use the
+nets directly to train a :mod:`qestl.nn` module your own way.
+
+- :class:`EnsembleNet` trains the batched ensemble on the per-member chi2
+  with normalizations; :class:`MemberGradientClipping`,
+  :class:`BestMemberEpoch` and :class:`SourcePrior` (transfer learning) are
+  its callbacks.
+- :class:`GanNet` alternates discriminator and generator steps;
+  :class:`BestMapEpoch` keeps the epoch of best MAP on validation events.
+- :class:`EpochProgress` shows the epochs done and the time left.
+"""
+
+from qestl.training.device import fused_adam_supported, resolve_device
+from qestl.training.ensemble import (
+    BestMemberEpoch,
+    EnsembleNet,
+    MemberGradientClipping,
+    SourcePrior,
+)
+from qestl.training.gan import BestMapEpoch, GanNet, switch_to_amsgrad
+from qestl.training.progress import EpochProgress
+
+__all__ = [
+    "BestMapEpoch",
+    "BestMemberEpoch",
+    "EnsembleNet",
+    "EpochProgress",
+    "GanNet",
+    "MemberGradientClipping",
+    "SourcePrior",
+    "fused_adam_supported",
+    "resolve_device",
+    "switch_to_amsgrad",
+]
