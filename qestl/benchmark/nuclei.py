@@ -116,7 +116,8 @@ def per_nucleus_scores(model, points):
     Parameters
     ----------
     model : CrossSectionRegressor
-        Fitted to ``points`` (in this order), with ``oob_prediction_``.
+        Fitted to ``points`` (in this order); without ``oob_prediction_``
+        (a loaded model) the held-out figures are None.
     points : pandas.DataFrame
 
     Returns
@@ -136,7 +137,10 @@ def per_nucleus_scores(model, points):
         covered = rows_of & np.isfinite(oob)
         row = {"target": target, "points": int(rows_of.sum())}
         row.update(_scores(part, prediction[rows_of], "train"))
-        row.update(_scores(points[covered], oob[covered], "held_out"))
+        if covered.any():
+            row.update(_scores(points[covered], oob[covered], "held_out"))
+        else:  # a loaded model keeps no out-of-bag prediction
+            row.update({f"held_out_{t}": None for t in ("quadrature", "none")})
         rows.append(row)
     return rows
 

@@ -7,17 +7,28 @@ concrete estimator registers here under its class name, so a saved model is
 rebuilt by the estimator its config names without the loader importing it.
 """
 
+from numbers import Integral
+
+import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from qestl.batching import batch_loader
-from qestl.params import validate_params
+from qestl.params import Interval, validate_params
 from qestl.persistence import load_model_dir, save_model_dir
 from qestl.training import EpochProgress, resolve_device
 
-__all__ = ["QestlEstimator", "TorchEstimator", "estimator_named"]
+__all__ = ["TORCH_CONSTRAINTS", "QestlEstimator", "TorchEstimator", "estimator_named"]
 
 _REGISTRY = {}
+
+#: Constraints of the parameters every torch estimator has.
+TORCH_CONSTRAINTS = {
+    "device": [str, torch.device],
+    "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    "verbose": ["verbose"],
+    "callbacks": [list, tuple, None],
+}
 
 
 def estimator_named(name):

@@ -10,6 +10,7 @@ and the training settings); everything else lives here once.
 
 import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -22,11 +23,12 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 from qestl import kinematics
 from qestl.allocator import retain_freed_memory
 from qestl.domain import check_domain, warn_outside_domain
-from qestl.estimators._base import TorchEstimator
+from qestl.estimators._base import TORCH_CONSTRAINTS, TorchEstimator
 from qestl.estimators._features import features_from_config
 from qestl.metrics import member_chi2
 from qestl.nn import normalization_sums, profiled_normalization
 from qestl.nn.cross_section import CrossSectionModule
+from qestl.params import Interval, MappingOf, Options, StrOptions
 from qestl.persistence import json_floats
 from qestl.physics.formfactors import isospin_factor
 from qestl.postfit import (
@@ -52,10 +54,31 @@ from qestl.validation import (
     record_input_columns,
 )
 
-__all__ = ["EnsembleRegressor", "OUTPUT_SCALES", "PREDICT_CHUNK"]
+__all__ = ["FIT_CONSTRAINTS", "EnsembleRegressor", "OUTPUT_SCALES", "PREDICT_CHUNK"]
 
 #: Output scales S(E, theta, A) [nb/(sr GeV)] of ``output_scale``.
 OUTPUT_SCALES = {"mott": kinematics.mott_like_scale, "transverse": kinematics.transverse_scale}
+
+#: Constraints of the fit settings both ensemble regressors have.
+FIT_CONSTRAINTS = {
+    **TORCH_CONSTRAINTS,
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "lr_schedule": [StrOptions({"cosine", "constant"})],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
+    "norm_uncertainty": [
+        Interval(Real, 0, None, closed="neither"),
+        MappingOf(Interval(Real, 0, None, closed="neither")),
+        None,
+    ],
+    "norm_warmup": [Interval(Integral, 0, None, closed="left")],
+    "norm_start": [Interval(Real, 0, 1, closed="both")],
+    "resampling": [StrOptions({"replica", "bootstrap"})],
+    "resample_normalizations": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
+    "member_cut": [Interval(Real, 0, None, closed="neither"), None],
+}
 
 #: Rows per forward pass in prediction: with 50 members of width 128 the
 #: activations of one chunk take about 13 MB, whatever the number of rows,
@@ -431,11 +454,16 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
             When points lie beyond the beam energies or angles of the
             training data (``domain_``): the band does not cover that error.
         """
+        every = self._predict_every_member(self._prediction_rows(X))
+        return every if include_dropped else self.uncertainty_.kept(every, self.members_kept_)
+
+    def _prediction_rows(self, X):
+        """Validated rows of a fitted model; warns where they leave the training domain."""
         check_is_fitted(self, "net_")
         rows = self._check_rows(X, self.architecture_)
-        warn_outside_domain(rows, self.domain_, stacklevel=3)
-        every = self._predict_every_member(rows)
-        return every if include_dropped else self.uncertainty_.kept(every, self.members_kept_)
+        # stacklevel 4: the warning names the user's call of predict(_members)
+        warn_outside_domain(rows, self.domain_, stacklevel=4)
+        return rows
 
     def _predict_every_member(self, rows):
         """(n_trained or dropout passes, n) cross sections of validated rows, none dropped."""
@@ -479,11 +507,8 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
         std : ndarray of shape (n,)
             Only with ``return_std``.
         """
-        check_is_fitted(self, "net_")
-        rows = self._check_rows(X, self.architecture_)
-        warn_outside_domain(rows, self.domain_, stacklevel=3)
         means, stds = [], []
-        for chunk in self._member_chunks(rows):
+        for chunk in self._member_chunks(self._prediction_rows(X)):
             kept = self.uncertainty_.kept(chunk, self.members_kept_)
             means.append(kept.mean(axis=0))
             stds.append(kept.std(axis=0))

@@ -10,7 +10,7 @@ from skorch.callbacks import PassthroughScoring
 
 from qestl import kinematics
 from qestl.constants import M_MUON
-from qestl.estimators._base import TorchEstimator
+from qestl.estimators._base import TORCH_CONSTRAINTS, TorchEstimator
 from qestl.estimators.sources import GAN_ARCHITECTURE, GAN_WIDTHS, PretrainedGAN
 from qestl.metrics import event_proxies, map_criterion, muon_columns
 from qestl.nn import resolve_freeze
@@ -188,6 +188,7 @@ class ConditionalGAN(TorchEstimator):
     """
 
     _parameter_constraints = {
+        **TORCH_CONSTRAINTS,
         **{name: [Interval(Integral, 1, None, closed="left")] for name in GAN_WIDTHS},
         "kinematic_features": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -205,10 +206,6 @@ class ConditionalGAN(TorchEstimator):
         "map_bins": [Interval(Integral, 1, None, closed="left")],
         "source": [PretrainedGAN, None],
         "freeze": [Interval(Integral, 0, None, closed="left"), StrOptions({"full", "shallow"})],
-        "device": [str, torch.device],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
-        "callbacks": [list, None],
     }
 
     def __init__(

@@ -2,14 +2,12 @@
 
 from numbers import Integral, Real
 
-import torch
-
 from qestl.domain import training_domain
-from qestl.estimators._ensemble import OUTPUT_SCALES, EnsembleRegressor
+from qestl.estimators._ensemble import FIT_CONSTRAINTS, OUTPUT_SCALES, EnsembleRegressor
 from qestl.estimators._features import FEATURE_SETS, make_features, saved_feature_set
 from qestl.estimators._uncertainty import DropoutPasses, EnsembleMembers
 from qestl.nn.ensemble import ACTIVATIONS
-from qestl.params import Interval, MappingOf, Options, SequenceOf, StrOptions
+from qestl.params import Interval, SequenceOf, StrOptions
 
 __all__ = ["CrossSectionRegressor"]
 
@@ -180,37 +178,18 @@ class CrossSectionRegressor(EnsembleRegressor):
     """
 
     _parameter_constraints = {
+        **FIT_CONSTRAINTS,
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "hidden_layers": [SequenceOf(Interval(Integral, 1, None, closed="left"))],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "batch_norm": ["boolean"],
         "features": [StrOptions(set(FEATURE_SETS))],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "lr_schedule": [StrOptions({"cosine", "constant"})],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
-        "norm_uncertainty": [
-            Interval(Real, 0, None, closed="neither"),
-            MappingOf(Interval(Real, 0, None, closed="neither")),
-            None,
-        ],
-        "norm_warmup": [Interval(Integral, 0, None, closed="left")],
-        "norm_start": [Interval(Real, 0, 1, closed="both")],
         "mass_number": [Interval(Integral, 1, None, closed="left")],
         "nucleus_inputs": ["boolean"],
         "output_scale": [StrOptions(set(OUTPUT_SCALES))],
-        "resampling": [StrOptions({"replica", "bootstrap"})],
-        "resample_normalizations": ["boolean"],
         "uncertainty": [StrOptions({"ensemble", "dropout"})],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
-        "member_cut": [Interval(Real, 0, None, closed="neither"), None],
-        "device": [str, torch.device],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
-        "callbacks": [list, tuple, None],
     }
 
     def __init__(

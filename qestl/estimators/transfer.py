@@ -4,15 +4,13 @@ import os
 import warnings
 from numbers import Integral, Real
 
-import torch
-
 from qestl.domain import check_domain, merge_domains, training_domain
-from qestl.estimators._ensemble import EnsembleRegressor
+from qestl.estimators._ensemble import FIT_CONSTRAINTS, EnsembleRegressor
 from qestl.estimators._features import features_from_config
 from qestl.estimators._uncertainty import EnsembleMembers
 from qestl.estimators.sources import TRANSFER_SOURCE, WORSE_TRANSFER_SOURCES, PretrainedModel
 from qestl.nn import resolve_freeze
-from qestl.params import Interval, MappingOf, Options, StrOptions
+from qestl.params import Interval, StrOptions
 from qestl.training import SourcePrior
 
 __all__ = ["AUTO_LR", "AUTO_LR_POINTS", "TransferRegressor"]
@@ -96,35 +94,16 @@ class TransferRegressor(EnsembleRegressor):
     ...           sigma=oxygen["error"], dataset=oxygen["dataset"])  # doctest: +SKIP
     """
 
-    # The bounds that depend on the source (members, layers) are checked in _check_params.
+    # The bounds that depend on the source (members, layers) are checked in _checked_source.
     _parameter_constraints = {
+        **FIT_CONSTRAINTS,
         "source": [PretrainedModel, EnsembleRegressor, str, os.PathLike, None],
         "target_Z": [Interval(Integral, 1, None, closed="left"), None],
         "target_A": [Interval(Integral, 1, None, closed="left"), None],
         "freeze": [Interval(Integral, 0, None, closed="left"), StrOptions({"full", "shallow"})],
         "n_estimators": [Interval(Integral, 1, None, closed="left"), None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
-        "lr_schedule": [StrOptions({"cosine", "constant"})],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
-        "norm_uncertainty": [
-            Interval(Real, 0, None, closed="neither"),
-            MappingOf(Interval(Real, 0, None, closed="neither")),
-            None,
-        ],
-        "norm_warmup": [Interval(Integral, 0, None, closed="left")],
-        "norm_start": [Interval(Real, 0, 1, closed="both")],
-        "resample_normalizations": ["boolean"],
         "source_prior": [Interval(Real, 0, None, closed="left")],
-        "resampling": [StrOptions({"replica", "bootstrap"})],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "grad_clip": [Interval(Real, 0, None, closed="neither"), None],
-        "member_cut": [Interval(Real, 0, None, closed="neither"), None],
-        "device": [str, torch.device],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
-        "callbacks": [list, tuple, None],
     }
 
     def __init__(

@@ -50,6 +50,22 @@ class GanNet(NeuralNet):
     ``generator_ema`` > 0 a moving average of the generator's weights
     (``generator_average_``, :class:`qestl.nn.averaging.WeightAverage`)
     follows every generator update and replaces its weights when training ends.
+
+    Trains a :class:`qestl.nn.gan.GanModule`; X holds E_nu' (n, 1), y the
+    events' (theta', E_mu') (n, 2).
+
+    Parameters
+    ----------
+    *args, **kw
+        Those of :class:`skorch.NeuralNet`.
+    amsgrad_epoch : int, default 0
+        Epochs of AdamW before the switch to AMSGrad (0: AMSGrad throughout).
+    discriminator_lr : float, optional
+        The discriminator's learning rate (default the generator's ``lr``).
+    discriminator_steps : int, default 1
+        Discriminator updates per generator update.
+    generator_ema : float in [0, 1), default 0.0
+        Decay of the generator's weight average (0: none).
     """
 
     def __init__(
