@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from qestl import __version__
+from qestl.datasets import parse_target
 from qestl.datasets._cache import get_data_home
-from qestl.datasets.targets import parse_target
 from qestl.estimators import CARBON_SOURCE
 from qestl.threads import limit_threads
 

@@ -1,5 +1,7 @@
 """One network for many nuclei: nucleus-aware fits, their transfer and the multi-nucleus recipe."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +19,7 @@ from qestl.datasets import cut_low_excitation, load_qes
 from qestl.estimators import TRANSFER_SOURCE, PretrainedModel
 from qestl.estimators import _ensemble as ensemble_module
 from qestl.kinematics import mott_like_scale, q2_electron, transverse_scale
+from qestl.persistence import resolve_model_dir
 from qestl.physics.formfactors import isospin_factor
 from qestl.postfit import probe_kinematics
 from qestl.validation import check_nuclei
@@ -241,3 +244,16 @@ def test_reselect_reproduces_the_fit_selection_and_checks_labels(nuclei_model):
     assert np.allclose(model.member_excursion_, excursion, equal_nan=True)
     with pytest.raises(ValueError, match="labels the model was not fitted to"):
         model.reselect(frame, frame["xsec"], sigma=frame["error"], dataset=["other"] * len(frame))
+
+
+def test_shipped_nuclei_model_reproduces_its_model_card(qes_dir):
+    card = json.loads((resolve_model_dir("nuclei") / "model_card.json").read_text())
+    model = CrossSectionRegressor.load("nuclei", device="cpu")
+    assert int(model.members_kept_.sum()) == card["members_kept"]
+    points = archive_points(card["training_targets"], data_home=qes_dir)
+    rows = {row["target"]: row for row in per_nucleus_scores(model, points)}
+    for expected in card["per_nucleus"]:
+        row = rows[expected["target"]]
+        assert row["points"] == expected["points"]
+        for key in ("train_quadrature", "train_none"):
+            assert row[key] == pytest.approx(expected[key], rel=1e-5), (row["target"], key)

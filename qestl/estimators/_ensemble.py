@@ -22,10 +22,10 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 
 from qestl import kinematics
 from qestl.allocator import retain_freed_memory
+from qestl.chi2 import member_chi2
 from qestl.domain import check_domain, warn_outside_domain
 from qestl.estimators._base import TORCH_CONSTRAINTS, TorchEstimator
 from qestl.estimators._features import features_from_config
-from qestl.metrics import member_chi2
 from qestl.nn import normalization_sums, profiled_normalization
 from qestl.nn.cross_section import CrossSectionModule
 from qestl.params import Interval, MappingOf, Options, StrOptions

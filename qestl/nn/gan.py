@@ -5,15 +5,12 @@ E_nu' conditions both networks, the generator outputs (theta', E_mu') and the
 discriminator judges (theta', E_mu') at a given E_nu'. No scikit-learn here.
 """
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from qestl.constants import M_MUON, M_NUCLEON
-from qestl.kinematics import E_MU_GAP, E_NU_MAX, E_NU_MIN
+from qestl import kinematics
 from qestl.nn.freezing import freeze_leading
 
 __all__ = [
@@ -72,14 +69,13 @@ class KinematicFeatures(nn.Module):
     W separates quasielastic scattering (W near the nucleon mass) from the
     Delta peak (1.23 GeV) and the rest; in the proxy variables these are
     thin ridges that move with E_nu, and GANs trained on the proxies alone
-    smear the Delta peak (docs/gan.md). The formulas are those of
-    :func:`qestl.kinematics.w_neutrino` and :func:`qestl.kinematics.q2_neutrino`
-    (struck nucleon at rest) after the inverse proxy maps; they are written
-    again here in torch because those act on numpy arrays and the
-    generator's gradient must flow through them. Proxies outside [-1, 1]
-    (a generator in training) still give finite values: W^2 and p_mu^2 are
-    clamped at a small positive value before the square roots, Q^2 at 0
-    before the logarithm.
+    smear the Delta peak. The functions are those of :mod:`qestl.kinematics`
+    (inverse proxy maps, :func:`~qestl.kinematics.w_neutrino`,
+    :func:`~qestl.kinematics.q2_neutrino` with the struck nucleon at rest),
+    which act on torch tensors too, so the generator's gradient flows
+    through them. Proxies outside [-1, 1] (a generator in training) still
+    give finite values: W^2 and p_mu^2 are floored at a small positive value
+    before the square roots, Q^2 at 0 before the logarithm.
 
     Shapes
     ------
@@ -92,13 +88,11 @@ class KinematicFeatures(nn.Module):
 
     def forward(self, event, enu):
         """(theta', E_mu') (n, 2) and E_nu' (n, 1) -> (W, ln(1 + Q^2)) (n, 2)."""
-        E_nu = E_NU_MIN + (enu[:, 0] + 1.0) * (E_NU_MAX - E_NU_MIN) / 2.0
-        theta = math.pi * ((event[:, 0] + 1.0) / 2.0) ** 2
-        E_mu = M_MUON + (1.0 - ((event[:, 1] + 1.0) / 2.0) ** 2) * (E_nu - E_MU_GAP - M_MUON)
-        p_mu = torch.sqrt((E_mu**2 - M_MUON**2).clamp(min=self._FLOOR))
-        q2 = 2.0 * E_nu * (E_mu - p_mu * torch.cos(theta)) - M_MUON**2
-        w2 = M_NUCLEON**2 + 2.0 * M_NUCLEON * (E_nu - E_mu) - q2
-        w = torch.sqrt(w2.clamp(min=self._FLOOR))
+        E_nu = kinematics.proxy_to_enu(enu[:, 0])
+        E_mu = kinematics.proxy_to_emu(event[:, 1], E_nu)
+        theta = kinematics.proxy_to_theta(event[:, 0])  # degrees
+        q2 = kinematics.q2_neutrino(E_nu, E_mu, theta, floor=self._FLOOR)
+        w = kinematics.w_neutrino(E_nu, E_mu, theta, floor=self._FLOOR)
         return torch.stack([w, torch.log1p(q2.clamp(min=0.0))], dim=1)
 
 
