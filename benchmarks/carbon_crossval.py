@@ -15,17 +15,16 @@ Recipe: CrossSectionRegressor's defaults (the shipped model's) with
 import argparse
 import json
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from _rows import machine_label
+from _common import COLS, band_pulls, figures, pulls
 from sklearn.model_selection import KFold
-from train_carbon import COLS, band_pulls, figures, pulls
 
 from qestl import CrossSectionRegressor
+from qestl.benchmark import write_result
 from qestl.datasets import cut_low_excitation, load_qes
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -97,8 +96,6 @@ def main():
     energy_bins = pd.cut(data["E"], [0.0, 1.0, 2.0, np.inf], labels=["< 1", "1-2", ">= 2"])
     defaults = CrossSectionRegressor()
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_label(),
         "settings": {
             "members": args.members,
             "folds": args.folds,
@@ -125,10 +122,7 @@ def main():
         "largest_test_pulls": largest(data, held_out, fold_of),
         "wall_s": time.perf_counter() - start,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "carbon_crossval.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "carbon_crossval.md").write_text(markdown(result))
-    print(markdown(result))
+    print(write_result(RESULTS / "carbon_crossval.json", result, markdown))
 
 
 def markdown(result):
@@ -137,8 +131,7 @@ def markdown(result):
     lines = [
         "# Carbon fit: held-out chi2/N over every point (cross-validation)",
         "",
-        f"Date {result['date']}; machine {result['machine']}; total wall time "
-        f"{result['wall_s'] / 60:.1f} min.",
+        f"Total wall time {result['wall_s'] / 60:.1f} min.",
         "",
         f"Real carbon data, low-excitation cut ({result['n_points']} points), cut into "
         f"{s['folds']} disjoint random parts (KFold, seed {s['seed']}); each part held out "

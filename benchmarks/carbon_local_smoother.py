@@ -22,18 +22,18 @@ Runs in about 20 s. Writes benchmarks/results/carbon_local_smoother.{json,md}.
     QESTL_DATA=../shared/data/qes python benchmarks/carbon_local_smoother.py
 """
 
+import argparse
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _rows import machine_label, write_result
+from _common import COLS, band_pulls
 from scipy.interpolate import make_smoothing_spline
 from sklearn.model_selection import KFold
-from train_carbon import band_pulls
 
 from qestl import CrossSectionRegressor
+from qestl.benchmark import write_result
 from qestl.datasets import cut_low_excitation, load_qes, split_data
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -84,7 +84,7 @@ def shipped_model(train, test):
     model = CrossSectionRegressor.load("carbon", device="cpu")
     norm_by_dataset = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     norm = test["dataset"].map(norm_by_dataset).to_numpy()
-    mean, std = model.predict(test[["E", "theta", "omega"]], return_std=True)
+    mean, std = model.predict(test[COLS], return_std=True)
     interior = ~np.isnan(predict(train, test, None))
     found = score(test, np.where(interior, mean * norm, np.nan))
     pull = band_pulls(test, mean, std, norm_by_dataset)
@@ -118,6 +118,7 @@ def score(test, prediction):
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     data = cut_low_excitation(load_qes("12C"))
     splits = {
         f"split seed {seed}": split_data(data, 0.9, random_state=seed) for seed in (2024, 1, 2)
@@ -126,8 +127,6 @@ def main():
     cv = [(data.iloc[a], data.iloc[b]) for a, b in folds]
     methods = {"linear interpolation": None, **{f"spline lambda={lam:g}": lam for lam in LAMBDAS}}
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine_label(),
         "n_points": len(data),
         "rows": [],
     }
@@ -150,8 +149,6 @@ def markdown(result):
     columns = ["split seed 2024", "split seed 1", "split seed 2", "10-fold pooled"]
     lines = [
         "# Carbon data: held-out chi2/N of local smoothers within each spectrum",
-        "",
-        f"Date {result['date']}; machine {result['machine']}.",
         "",
         "Each held-out point is predicted from the training points of its own spectrum "
         "only; points outside the omega range of those training points are not counted. "

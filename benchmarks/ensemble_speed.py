@@ -10,9 +10,8 @@ plus the compute limit: FLOPs per epoch over the batched-matmul FLOP/s measured
 here, and (d) qestl with all its default settings (per-member validation,
 gradient clipping, the normalizations as set by default, cosine schedule) against that
 limit. Median of 3 runs. Writes benchmarks/results/ensemble_speed.{md,json}
-(``--device cuda``: ensemble_speed_cuda.*) after every width, so a run cut
-short keeps what it measured; ``--rows-from LOG`` rebuilds the files from
-the rows a stopped run printed.
+(``--device cuda``: ensemble_speed_cuda.*; ``--tag T``: ensemble_speed_T.*)
+after every width, so a run cut short keeps what it measured.
 
 torchensemble declares a torchvision dependency it does not import; install
 it with ``pip install --no-deps torchensemble`` (torchvision would pull a
@@ -24,10 +23,8 @@ CUDA torch build).
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +33,7 @@ from skorch import NeuralNetRegressor
 from torch import nn
 
 from qestl import CrossSectionRegressor
+from qestl.benchmark import write_result
 from qestl.features import KinematicFeatures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,18 +206,15 @@ def main():
     parser.add_argument("--batch-norm", action="store_true", help="BatchNorm in every contender")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--tag", default=None, help="results file suffix (default: the device)")
-    parser.add_argument("--rows-from", help="rebuild the results from a stopped run's log")
     args = parser.parse_args()
     args.tag = args.tag or args.device
 
     X, y, sigma, source = load_rows()
     features = KinematicFeatures().fit_transform(X).astype(np.float32)
     target = (y / np.abs(y).max()).astype(np.float32)[:, None]
+    name = "ensemble_speed" if args.tag == "cpu" else f"ensemble_speed_{args.tag}"
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}"
-        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""),
+        "tag": args.tag,
         "device": args.device,
         "data": f"{source}, {len(y)} rows",
         "settings": {
@@ -233,14 +228,12 @@ def main():
         },
         "rows": [],
     }
-    if args.rows_from:
-        print(write(rebuild_from_log(result, Path(args.rows_from)), args.tag))
-        return
     for width in args.widths:
         row = time_width(X, y, sigma, features, target, width, args)
         print(json.dumps(row, indent=1))
         result["rows"].append(row)
-        text = write(result, args.tag)  # after every width: a run cut short keeps its rows
+        # after every width: a run cut short keeps its rows
+        text = write_result(ROOT / "benchmarks" / "results" / f"{name}.json", result, markdown)
     print(text)
 
 
@@ -294,38 +287,13 @@ def time_width(X, y, sigma, features, target, width, args):
     return row
 
 
-def rebuild_from_log(result, log):
-    """The rows a run printed before it was stopped, with its date and machine as given.
-
-    The log's first line must be a JSON object of the run's "date", "machine"
-    and "note" (added by hand); the rows are the JSON objects the run printed.
-    """
-    text = log.read_text()
-    decoder, rows, i = json.JSONDecoder(), [], 0
-    while (i := text.find("{", i)) >= 0:
-        try:
-            obj, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError:
-            i += 1
-            continue
-        rows.append(obj)
-        i = end
-    header, rows = rows[0], [r for r in rows[1:] if "width" in r]
-    return {**result, **header, "rows": rows}
-
-
-def write(result, tag):
-    """Write benchmarks/results/ensemble_speed[_<tag>].{json,md}; return the Markdown."""
-    out = ROOT / "benchmarks" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    name = "ensemble_speed" if tag == "cpu" else f"ensemble_speed_{tag}"
-    (out / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+def markdown(result):
+    """The results page (ensemble_speed[_<tag>].md)."""
     s = result["settings"]
     lines = [
-        f"# Ensemble training speed ({tag})",
+        f"# Ensemble training speed ({result['tag']})",
         "",
-        f"{result['date']}; {result['machine']}; data {result['data']}.",
-        "",
+        f"Data {result['data']}. "
         f"{s['members']} members, {s['depth']} hidden blocks "
         f"({'with' if s['batch_norm'] else 'without'} BatchNorm), batch {s['batch_size']}, "
         f"AdamW; seconds per epoch, median of {s['repeats']} runs of {s['epochs_timed']} "
@@ -363,9 +331,7 @@ def write(result, tag):
         "in the same run (median of one measurement per repeat); the ratios are medians "
         "of each repeat's epoch time over that repeat's limit.",
     ]
-    text = "\n".join(lines) + "\n"
-    (out / f"{name}.md").write_text(text)
-    return text
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -37,18 +37,18 @@ short GPU lease); ``evaluate`` scores a saved model and writes the card.
 
 import argparse
 import json
-import platform
+import shutil
 import time
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
 import torch
-from _budget import TimeBudget
 
-from qestl.gan import ConditionalGAN
+from qestl import ConditionalGAN
+from qestl.benchmark import PROVENANCE, provenance, write_result
 from qestl.metrics import emd, map_2d, map_3d
 from qestl.plotting_events import plot_proxy_histograms, plot_pull_map, plot_w_q2
+from qestl.training import TimeBudget
 
 ROOT = Path(__file__).resolve().parents[1]
 COLS = ["E_nu", "E_mu", "theta"]
@@ -98,14 +98,6 @@ def main():
         train_model(args)
     if args.phase in ("all", "evaluate"):
         evaluate(args)
-
-
-def machine():
-    """This machine, its torch threads and version, for the result files."""
-    return (
-        f"{platform.node()} {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} torch threads, torch {torch.__version__}"
-    )
 
 
 def per_epoch(history, key):
@@ -163,35 +155,36 @@ def scan_seeds(args):
         print(json.dumps(rows[-1]), flush=True)
     best = min(rows, key=lambda r: min(r["valid_score"]))
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
         "events": {"train": args.events, "validation": args.validation, "seed": args.seed},
         "epochs": args.scan_epochs,
         "generator_ema": args.generator_ema,
         "rows": rows,
         "best_fit_seed": best["fit_seed"],
     }
+    print(write_result(Path(args.results) / "gan_carbon_seeds.json", result, seeds_markdown))
+
+
+def seeds_markdown(result):
+    """The seed scan as a Markdown page."""
+    events = result["events"]
     lines = [
         "# Carbon GAN: initialisation seeds compared",
         "",
-        f"{result['date']}; {result['machine']}. {args.events:,} training and "
-        f"{args.validation:,} selection events (seed {args.seed}), {args.scan_epochs} epochs "
-        f"per fit, generator_ema={args.generator_ema}; selection MAP-3D per epoch (the "
+        f"{events['train']:,} training and {events['validation']:,} selection events (seed "
+        f"{events['seed']}), {result['epochs']} epochs per fit, "
+        f"generator_ema={result['generator_ema']}; selection MAP-3D per epoch (the "
         "averaged generator; in brackets the same run's generator without the average).",
         "",
         "| fit seed | selection MAP-3D per epoch | best score | wall |",
         "|---|---|---|---|",
     ]
-    for r in rows:
+    for r in result["rows"]:
         pairs = zip(r["valid_map"], r["valid_map_raw"], strict=True)
         maps = ", ".join(f"{m:.2f} ({raw:.2f})" for m, raw in pairs)
         best_score, wall = min(r["valid_score"]), r["wall_s"] / 60
         lines.append(f"| {r['fit_seed']} | {maps} | {best_score:.2f} | {wall:.1f} min |")
-    lines += ["", f"Lowest selection score: fit seed {best['fit_seed']}."]
-    results = Path(args.results)
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "gan_carbon_seeds.json").write_text(json.dumps(result, indent=2) + "\n")
-    (results / "gan_carbon_seeds.md").write_text("\n".join(lines) + "\n")
+    lines += ["", f"Lowest selection score: fit seed {result['best_fit_seed']}."]
+    return "\n".join(lines) + "\n"
 
 
 def resumed_record(path):
@@ -222,8 +215,7 @@ def train_model(args):
     device = model.net_.device
     history = model.history_
     record = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
+        **provenance(),  # each stage's own command, so a resumed model names every stage
         "device": torch.cuda.get_device_name() if device == "cuda" else str(device),
         "settings": {
             **{k: v for k, v in model.get_params().items() if k not in ("source", "callbacks")},
@@ -285,14 +277,12 @@ def evaluate(args):
         "map_3d_reference_vs_reference": map_3d(events(args.test, args.seed + 3), test),
     }
     result["per_energy"] = per_energy
-    text = card(result)
-    results = Path(args.results)
-    results.mkdir(parents=True, exist_ok=True)
-    (results / "gan_carbon.json").write_text(json.dumps(result, indent=2) + "\n")
-    (results / "gan_carbon.md").write_text(text)
-    (out / "model_card.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "MODEL_CARD.md").write_text(text)
-    print(text)
+    # the training's provenance, which this evaluation's replaces at the top of the files
+    result["training_run"] = {k: result.pop(k, None) for k in PROVENANCE}
+    path = Path(args.results) / "gan_carbon.json"
+    print(write_result(path, result, card))
+    shutil.copyfile(path, out / "model_card.json")
+    shutil.copyfile(path.with_suffix(".md"), out / "MODEL_CARD.md")
 
 
 def resumed_lines(previous, settings):
@@ -323,13 +313,14 @@ def resumed_lines(previous, settings):
 
 
 def card(result):
-    a = result["all"]
+    a, trained = result["all"], result["training_run"]
     lines = [
         "# Shipped numu-carbon GAN (qestl/pretrained/numu-carbon)",
         "",
-        f"Date {result['date']}; machine {result['machine']}, device {result['device']}; "
-        f"training {result['wall_time_s'] / 60:.1f} min, {result['epochs_trained']} epochs, "
-        f"best epoch {result['best_epoch']}.",
+        f"Training: {result['wall_time_s'] / 60:.1f} min on {result['device']}, "
+        f"{result['epochs_trained']} epochs, best epoch {result['best_epoch']}; "
+        + (f"`{trained['command']}` at commit {trained['commit']}, " if trained["command"] else "")
+        + f"{trained['date']} ({trained['machine']}).",
         "",
         f"Events: {result['data']['generator']}, E_nu uniform in 0.3-10 GeV; "
         f"{result['data']['train']} train, {result['data']['validation']} validation "

@@ -35,10 +35,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from _rows import record  # noqa: E402
 
-from qestl import kinematics  # noqa: E402
-from qestl.gan import ConditionalGAN  # noqa: E402
+from qestl import (
+    ConditionalGAN,  # noqa: E402
+    kinematics,  # noqa: E402
+)
+from qestl.benchmark import record_row  # noqa: E402
 from qestl.metrics import emd, map_2d, map_3d  # noqa: E402
 from qestl.persistence import resolve_model_dir  # noqa: E402
 from qestl.physics.neutrino import generate_events  # noqa: E402
@@ -261,7 +263,7 @@ def main():
         for n_events in args.events:
             for method in args.methods:
                 row = run(scenario, n_events, method, args)
-                record(path, row, ("scenario", "events", "method"), markdown)
+                record_row(path, row, ("scenario", "events", "method"), markdown)
                 print({k: v for k, v in row.items() if not k.startswith("w_")})
     figure(json.loads(path.read_text())["rows"], path.with_suffix(".png"))
 

@@ -20,10 +20,8 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 from dataclasses import asdict  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import matplotlib  # noqa: E402
@@ -32,6 +30,7 @@ import numpy as np  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from qestl.benchmark import write_result  # noqa: E402
 from qestl.datasets.targets import parse_target  # noqa: E402
 from qestl.kinematics import w_neutrino  # noqa: E402
 from qestl.physics.neutrino import MODELS, cross_section, generate_events  # noqa: E402
@@ -141,12 +140,13 @@ def plot_configurations(n, path):
     return summary
 
 
-def write_markdown(result, path):
+def markdown(result):
+    """The results page."""
     speed = result["speed"]
     lines = [
         "# Model-ν event generator",
         "",
-        f"{result['date']}; {result['machine']}.",
+        f"One numpy thread, numpy {result['settings']['numpy']}.",
         "",
         f"## Speed: {speed['events']:.0e} events, 12C ν_μ, E_ν uniform in 0.3-10 GeV",
         "",
@@ -189,7 +189,7 @@ def write_markdown(result, path):
             f"| {label} | {values['median_W_reco']:.3f} | {values['median_Q2']:.3f} "
             f"| {fr['QE']:.3f} / {fr['RES']:.3f} / {fr['DIS']:.3f} |"
         )
-    path.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def main():
@@ -207,10 +207,8 @@ def main():
     RESULTS.mkdir(exist_ok=True)
     configurations = plot_configurations(args.plot_events, RESULTS / "neutrino_generator.png")
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"1 numpy thread, numpy {np.__version__}",
         "settings": {
+            "numpy": np.__version__,
             "events": args.events,
             "cross_section_trials": args.trials,
             "plot_events": args.plot_events,
@@ -220,8 +218,7 @@ def main():
         "cross_sections": table,
         "configurations": configurations,
     }
-    (RESULTS / "neutrino_generator.json").write_text(json.dumps(result, indent=1) + "\n")
-    write_markdown(result, RESULTS / "neutrino_generator.md")
+    print(write_result(RESULTS / "neutrino_generator.json", result, markdown, indent=1))
 
 
 if __name__ == "__main__":

@@ -19,24 +19,25 @@ with its card, to qestl/pretrained/nuclei.
 import argparse
 import csv
 import json
-import shlex
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from _rows import machine_label
 
 from qestl import CrossSectionRegressor
 from qestl.benchmark import (
     ARCHIVE_NUCLEI,
     PAPER_TABLE,
+    PROVENANCE,
     archive_points,
+    current_command,
     evaluate,
     fit_method,
     paper_points,
+    provenance,
     run_cells,
+    write_result,
 )
 from qestl.benchmark.nuclei import (
     NUCLEI_RECIPE,
@@ -45,17 +46,13 @@ from qestl.benchmark.nuclei import (
     per_nucleus_scores,
     zero_shot_scores,
 )
-from qestl.transfer import PretrainedModel
+from qestl.estimators import PretrainedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 MODELS = ROOT / "benchmarks" / "models"
 ANCHORS = ROOT.parent / "shared" / "data" / "anchors" / "empirical_fits.csv"
 CARBON = "carbon-2026-11-30"
-
-
-def now():
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def leave_out_source(target, members, epochs):
@@ -111,8 +108,6 @@ def zero_shot_markdown(result):
     lines = [
         "# Zero-shot prediction of a nucleus the source never saw (leave-one-nucleus-out)",
         "",
-        f"Command: `{result['command']}`  ",
-        f"Date: {result['date']}; machine: {result['machine']}  ",
         f"Source: {result['settings']}",
         "",
         "chi2/N on all of the target's paper points (E <= 8 GeV, excitation cut), the paper's",
@@ -156,8 +151,6 @@ def transfer_markdown(result):
     lines = [
         "# Transfer from the multi-nucleus source, the target left out of it",
         "",
-        f"Command: `{result['command']}`  ",
-        f"Date: {result['date']}; machine: {result['machine']}  ",
         f"Source: {result['settings']}",
         "",
         "Median test chi2/N over the random splits (quadrature currency; point errors alone in",
@@ -204,14 +197,6 @@ def load_or_start(path, settings, restart):
     return {"settings": settings, "rows": []}
 
 
-def save(path, result, markdown, command):
-    result.update(command=command, date=now(), machine=machine_label())
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(result, indent=2, allow_nan=True) + "\n")
-    tmp.replace(path)
-    path.with_suffix(".md").write_text(markdown(result))
-
-
 SHIPPED = ROOT / "qestl" / "pretrained" / "nuclei"
 
 
@@ -221,7 +206,7 @@ def ship(command):
     model = fit_nuclei_model()
     wall = time.perf_counter() - start
     model.save(SHIPPED)
-    write_card(model, model.training_points_, command, wall)
+    write_card(model, model.training_points_, provenance(command), wall)
 
 
 def reselect_folder(folder, targets):
@@ -234,39 +219,43 @@ def reselect_folder(folder, targets):
     print(f"{folder.name}: {int(model.members_kept_.sum())} members kept", flush=True)
 
 
-def reselect(command):
+def reselect():
     """Rerun the member selection of the shipped model and of the cached sources, then the card."""
     old = json.loads((SHIPPED / "model_card.json").read_text())
     reselect_folder(SHIPPED, old["training_targets"])
     for folder in sorted(MODELS.glob("nuclei-without-*")):
         left_out = folder.name.removeprefix("nuclei-without-")
         reselect_folder(folder, [t for t in ARCHIVE_NUCLEI if t != left_out])
-    rewrite_card(command)
+    rewrite_card()
 
 
-def rewrite_card(command):
+def rewrite_card():
     """The card of the shipped model again (after a new leave-one-nucleus-out run)."""
     old = json.loads((SHIPPED / "model_card.json").read_text())
     model = CrossSectionRegressor.load(SHIPPED)
     points = archive_points(old["training_targets"])
-    write_card(model, points, old["command"], old["fit_wall_s"], oob=old["per_nucleus"])
+    fit = {k: old.get(k) for k in PROVENANCE}  # the card names the fit, not this rewrite
+    write_card(model, points, fit, old["fit_wall_s"], oob=old["per_nucleus"])
 
 
-def write_card(model, points, command, wall, oob=None):
+def write_card(model, points, fit, wall, oob=None):
     """model_card.json and MODEL_CARD.md of the shipped model.
 
+    ``fit``: the :func:`~qestl.benchmark.provenance` of the fit.
     ``oob``: the per-nucleus rows of an earlier card, whose out-of-bag figures
-    a loaded model (which keeps no out-of-bag prediction) cannot recompute.
+    a loaded model (which keeps no out-of-bag prediction) cannot recompute;
+    the training figures are always those of the members kept now.
     """
     folder = SHIPPED
-    scores = oob if oob is not None else per_nucleus_scores(model, points)
+    scores = per_nucleus_scores(model, points)
+    if oob is not None:
+        earlier = {row["target"]: row for row in oob}
+        for row in scores:
+            for key in ("held_out_quadrature", "held_out_none"):
+                row[key] = earlier[row["target"]][key]
     zero_shot = RESULTS / "nuclei_zero_shot.json"
     card = {
-        "command": command,
-        "date": now()
-        if oob is None
-        else json.loads((folder / "model_card.json").read_text())["date"],
-        "machine": machine_label(),
+        **fit,
         "fit_wall_s": wall,
         "recipe": {k: list(v) if isinstance(v, tuple) else v for k, v in NUCLEI_RECIPE.items()},
         "training_targets": list(points["target"].unique()),
@@ -291,15 +280,16 @@ def card_markdown(card):
         "(e,e') cross section d2sigma/dOmega dE' [nb/(sr GeV)] of any nucleus; the default",
         "source of `TransferRegressor.from_pretrained(target_Z=..., target_A=...)`.",
         "",
-        f"Made by: `{card['command']}` on {card['date']} ({card['machine']}), "
-        f"fit {card['fit_wall_s'] / 60:.0f} min.",
+        f"Made by: `{card['command']}` at commit {card.get('commit') or 'not recorded'} on "
+        f"{card['date']} ({card['machine']}), fit {card['fit_wall_s'] / 60:.0f} min.",
         "",
         f"Data: QES archive, {', '.join(card['training_targets'])}; cuts: {card['cuts']}.",
         f"Recipe: {card['recipe']}; {card['members_kept']} members kept.",
         "",
         "Per nucleus, chi2/N in the quadrature currency (point errors alone in brackets).",
-        "Held out: the out-of-bag prediction, each point predicted by the members that held it",
-        "out of their training (10 % each).",
+        "Train: the members kept. Held out: the out-of-bag prediction, each point predicted by",
+        "the members that held it out of their training (10 % each), as the fit selected them",
+        "(a loaded model keeps no out-of-bag prediction).",
         "",
         "| nucleus | points | train | held out |",
         "|---|---|---|---|",
@@ -367,15 +357,15 @@ def main():
         help="rerun the shipped model's member selection on its training data, then its card",
     )
     args = parser.parse_args()
-    command = "python " + shlex.join(["benchmarks/nuclei.py", *sys.argv[1:]])
+    command = current_command()
     if args.ship:
         ship(command)
         return
     if args.card:
-        rewrite_card(command)
+        rewrite_card()
         return
     if args.reselect:
-        reselect(command)
+        reselect()
         return
     fine_tune = {
         k: int(v) if v.isdigit() else float(v)
@@ -391,7 +381,7 @@ def main():
     for target in args.targets:
         if target not in done and not args.no_zero_shot:
             result["rows"].append(zero_shot_row(target, sources[target]))
-            save(path, result, zero_shot_markdown, command)
+            write_result(path, result, zero_shot_markdown, command)
             print(zero_shot_markdown(result), flush=True)
 
     transfer_targets = args.transfer_targets
@@ -415,9 +405,9 @@ def main():
             for row in run_cells(cells, data, source, n_jobs=args.n_jobs, **fine_tune):
                 row["source"] = f"nuclei-without-{target.rstrip('*')}"
                 result["rows"].append(row)
-                save(path, result, transfer_markdown, command)
+                write_result(path, result, transfer_markdown, command)
                 print(target, fraction, row["seed"], f"{row['chi2_quadrature']:.3g}", flush=True)
-    save(path, result, transfer_markdown, command)  # the tables of the code that runs now
+    write_result(path, result, transfer_markdown, command)  # the tables of the code that runs now
     print(transfer_markdown(result))
 
 

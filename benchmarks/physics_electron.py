@@ -22,11 +22,9 @@ benchmarks/results/physics_electron.{md,json,png}.
     QESTL_DATA=../shared/data/qes python benchmarks/physics_electron.py
 """
 
-import json
+import argparse
 import os
-import platform
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import matplotlib
@@ -35,6 +33,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from qestl.benchmark import write_result  # noqa: E402
 from qestl.datasets import load_qes  # noqa: E402
 from qestl.datasets.targets import parse_target  # noqa: E402
 from qestl.kinematics import q2_electron, w_invariant  # noqa: E402
@@ -226,8 +225,7 @@ def markdown(result):
     lines = [
         "# Built-in electron model (model E) vs the QES archive: QE peak survey",
         "",
-        f"{result['date']}; {result['machine']}; archive {result['data']}; "
-        f"wall {result['wall_s']:.1f} s.",
+        f"Archive {result['data']}; numpy {result['numpy']}; wall {result['wall_s']:.1f} s.",
         "",
         "Procedure (benchmarks/physics_electron.py docstring): measured peak = data point of "
         "maximal cross section in a spectrum, with a point on each side; kept when q > 0.3 GeV, "
@@ -291,6 +289,7 @@ def markdown(result):
 
 
 def main():
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     folder = data_home()
     start = time.perf_counter()
     data, peaks = survey(folder)
@@ -307,9 +306,7 @@ def main():
     cross_section("12C", *args)
     timing = time.perf_counter() - tic
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"numpy {np.__version__}",
+        "numpy": np.__version__,
         "data": str(folder),
         "wall_s": wall,
         "settings": {
@@ -330,9 +327,7 @@ def main():
         "notes": [],
     }
     result["notes"] = notes(result)
-    (RESULTS / "physics_electron.json").write_text(json.dumps(result, indent=1))
-    (RESULTS / "physics_electron.md").write_text(markdown(result))
-    print(markdown(result))
+    print(write_result(RESULTS / "physics_electron.json", result, markdown, indent=1))
 
 
 def notes(result):

@@ -17,7 +17,7 @@ costs, input rows included. tracemalloc would miss torch's tensors (they are
 not allocated by Python), and the process's lifetime peak includes loading.
 
 ``--predict-chunks`` and ``--sample-chunks`` scan the chunk sizes
-(``qestl.regressor.PREDICT_CHUNK``, ``qestl.gan.SAMPLE_CHUNK``) at the
+(the estimators' ``predict_chunk`` and ``sample_chunk``) at the
 ``--scan-rows`` size; the first of each list, by default the library's
 value, is the one measured at every size. Writes
 benchmarks/results/predict_speed.{md,json}.
@@ -27,7 +27,6 @@ benchmarks/results/predict_speed.{md,json}.
 
 import argparse
 import json
-import os
 import platform
 import shlex
 import statistics
@@ -35,17 +34,14 @@ import subprocess
 import sys
 import time
 import warnings
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from _rows import matmul_rate, write_result
 
-import qestl.gan
-import qestl.regressor
 from qestl import ConditionalGAN, CrossSectionRegressor
+from qestl.benchmark import matmul_rate, write_result
 from qestl.threads import free_cores, limit_threads
 
 RESULTS = Path(__file__).resolve().parent / "results" / "predict_speed.json"
@@ -64,6 +60,16 @@ def generator_flops_per_event(gan):
     """Dense-layer FLOPs of one event through the generator: 2 x in x out a layer."""
     layers = [m for m in gan.module_.generator.modules() if isinstance(m, torch.nn.Linear)]
     return sum(2 * layer.in_features * layer.out_features for layer in layers)
+
+
+def set_chunk(model, name, value):
+    """Set the model's chunk size ``name`` (``predict_chunk`` or ``sample_chunk``).
+
+    ``value`` None keeps the library's; returns the value in force.
+    """
+    if value is not None:
+        setattr(model, name, value)
+    return getattr(model, name)
 
 
 def cpu_name():
@@ -103,8 +109,8 @@ def child(kind, rows, chunk, repeats, threads):
     """Time one (model, chunk, rows) ``repeats`` times; print a JSON row."""
     with limit_threads(threads):
         if kind == "predict":
-            qestl.regressor.PREDICT_CHUNK = chunk
             model = CrossSectionRegressor.load("carbon", device="cpu")
+            chunk = set_chunk(model, "predict_chunk", chunk)
             flops = ensemble_flops_per_row(model)
             model.predict(carbon_rows(1000, seed=1), return_std=True)  # lazy initialisation
 
@@ -114,8 +120,8 @@ def child(kind, rows, chunk, repeats, threads):
             def call(X):
                 return model.predict(X, return_std=True)
         else:
-            qestl.gan.SAMPLE_CHUNK = chunk
             model = ConditionalGAN.load("numu-carbon", device="cpu")
+            chunk = set_chunk(model, "sample_chunk", chunk)
             flops = generator_flops_per_event(model)
             model.sample(np.full(1000, 2.0), random_state=1)
 
@@ -158,7 +164,8 @@ def child(kind, rows, chunk, repeats, threads):
 def run_child(kind, rows, chunk, args):
     """One measurement in a fresh interpreter; its JSON row."""
     command = [sys.executable, __file__, "--child", kind, "--threads", str(args.threads)]
-    command += ["--rows", str(rows), "--chunk", str(chunk), "--repeats", str(args.repeats)]
+    command += ["--rows", str(rows), "--repeats", str(args.repeats)]
+    command += [] if chunk is None else ["--chunk", str(chunk)]  # None: the library's
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{shlex.join(command)} failed:\n{done.stderr}")
@@ -186,6 +193,7 @@ def plan(args):
     for kind, chunks in (("predict", args.predict_chunks), ("sample", args.sample_chunks)):
         if kind not in args.calls:
             continue
+        chunks = chunks or [None]  # the library's chunk size, which the child reports
         cells += [(kind, rows, chunks[0]) for rows in args.rows]
         cells += [(kind, args.scan_rows, chunk) for chunk in chunks[1:]]
     return cells
@@ -196,9 +204,7 @@ def markdown(result):
     lines = [
         "# Prediction and sampling speed",
         "",
-        f"`{result['command']}`",
-        "",
-        f"Date {result['date']}; machine {result['machine']}; {result['threads']} torch "
+        f"{result['cpu']}; {result['threads']} torch "
         f"thread(s) (limit_threads); free cores {result['free_cores_before']:.2f} before the "
         f"run and {result['free_cores_after']:.2f} after (qestl.threads.free_cores)."
         + (f" {result['note']}" if result["note"] else ""),
@@ -261,9 +267,11 @@ def main():
     )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
-        "--predict-chunks", type=int, nargs="+", default=[qestl.regressor.PREDICT_CHUNK]
+        "--predict-chunks", type=int, nargs="+", help="default: the estimators' predict_chunk"
     )
-    parser.add_argument("--sample-chunks", type=int, nargs="+", default=[qestl.gan.SAMPLE_CHUNK])
+    parser.add_argument(
+        "--sample-chunks", type=int, nargs="+", help="default: ConditionalGAN.sample_chunk"
+    )
     parser.add_argument("--scan-rows", type=int, default=10**5, help="rows of the chunk scans")
     parser.add_argument("--note", default="", help="a sentence for the results (other jobs)")
     parser.add_argument("--child", choices=["predict", "sample"], help=argparse.SUPPRESS)
@@ -279,13 +287,10 @@ def main():
         free_before = free_cores(interval=1.0)
         args.threads = threads  # every child runs with the count chosen here
         result = {
-            "command": "python " + shlex.join(["benchmarks/predict_speed.py", *sys.argv[1:]]),
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}",
+            "cpu": cpu_name(),
             "threads": threads,
             "repeats": args.repeats,
             "note": args.note,
-            "chunks": {"predict": args.predict_chunks[0], "sample": args.sample_chunks[0]},
             "free_cores_before": free_before,
             "rows": [],
         }
@@ -295,6 +300,8 @@ def main():
             print(json.dumps({k: row[k] for k in shown}), flush=True)
             result["rows"].append(row)
         result["free_cores_after"] = free_cores(interval=1.0)
+    # the chunk measured at every size: each call's first
+    result["chunks"] = {r["kind"]: r["chunk"] for r in reversed(result["rows"])}
     print(write_result(RESULTS, result, markdown))
 
 

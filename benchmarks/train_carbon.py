@@ -15,89 +15,44 @@ reruns the library's post-fit member selection on the shipped weights and
 rewrites its config and card (no training).
 
     QESTL_DATA=../shared/data/qes python benchmarks/train_carbon.py [--epochs N] [--members M]
+
+The shipped model: ``python benchmarks/train_carbon.py`` (about 45 minutes on
+2 cores). A recipe study (what the retired carbon_recipes.py and
+carbon_normalization.py measured) fits a small ensemble with other
+parameters and writes its figures away from the shipped model, e.g.
+
+    python benchmarks/train_carbon.py --members 10 --set norm_start=0.5 \
+        --output /tmp/carbon-study --results /tmp/carbon-study
+
+(``--set`` takes any CrossSectionRegressor parameter, the value as JSON;
+about 5 minutes on one core with 10 members).
 """
 
 import argparse
 import json
-import platform
+import shutil
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
-from _budget import TimeBudget
-from _rows import machine_label
+from _common import COLS, figures
 from sklearn.base import clone
 
 from qestl import CrossSectionRegressor, metrics
+from qestl.benchmark import PROVENANCE, write_result
 from qestl.datasets import cut_low_excitation, load_qes, split_data
-from qestl.metrics import reduced_chi2
-from qestl.persistence import json_floats, save_model_config
+from qestl.persistence import json_floats
 from qestl.plotting import plot_spectra
 from qestl.postfit import select_members
-from qestl.validation import check_kinematics
+from qestl.training import TimeBudget
 
 ROOT = Path(__file__).resolve().parents[1]
-COLS = ["E", "theta", "omega"]
 SPLITS = {
     "point": "random 10 % of the points held out",
     "spectrum": "random 10 % of the spectra held out, whole",
 }
-
-
-def pulls(part, mean, norm_by_dataset):
-    """(y - N_k mean) / sigma per point of ``part``, N_k from ``norm_by_dataset``."""
-    fitted = part["dataset"].map(norm_by_dataset).to_numpy()
-    return (part["xsec"].to_numpy() - mean * fitted) / part["error"].to_numpy()
-
-
-def band_pulls(part, mean, std, norm_by_dataset):
-    """Pulls against the data error and the model's spread added in quadrature.
-
-    (y - N_k mean) / sqrt(sigma^2 + (N_k std)^2) per point of ``part``: the
-    calibration test of the band (chi2/N 1, 68 % within 1 when it is right).
-    """
-    fitted = part["dataset"].map(norm_by_dataset).to_numpy()
-    return metrics.band_pulls(part["xsec"], fitted * mean, part["error"], fitted * std)
-
-
-def figures(model, part, norm_by_dataset, members=None):
-    """chi2/N of ``part`` three ways, member chi2/N, and the median relative uncertainty.
-
-    ``members`` (n_members, len(part)) are the members' predictions of
-    ``part`` when the caller has them already; else they are computed.
-    """
-    if members is None:
-        members = model.predict_members(part[COLS])
-    mean, std = members.mean(0), members.std(0)
-    fitted = part["dataset"].map(norm_by_dataset).to_numpy()
-    member_chi2 = [reduced_chi2(part["xsec"], m * fitted, part["error"]) for m in members]
-    pulls_squared = pulls(part, mean, norm_by_dataset) ** 2
-    with_band, within = metrics.band_calibration(
-        part["xsec"], fitted * mean, part["error"], fitted * std
-    )
-    return {
-        "n_points": len(part),
-        # how much chi2/N would move with another draw of points like these
-        "chi2_per_point_standard_error": float(pulls_squared.std(ddof=1) / np.sqrt(len(part))),
-        # the training fit's N_k, without their penalty (a property of the fit,
-        # not of these points)
-        "chi2_per_point_fitted_norm": reduced_chi2(part["xsec"], fitted * mean, part["error"]),
-        "chi2_per_point_profiled_norm": reduced_chi2(
-            part["xsec"],
-            mean,
-            part["error"],
-            dataset=part["dataset"],
-            norm_uncertainty=part["norm_uncertainty"],
-            treatment="profile",
-        ),
-        "chi2_per_point_no_norm": reduced_chi2(part["xsec"], mean, part["error"]),
-        "member_chi2_per_point_median": float(np.median(member_chi2)),
-        "median_relative_uncertainty": float(np.median(std / np.abs(mean))),
-        "chi2_per_point_with_band": with_band,
-        "fraction_within_1_sigma_with_band": within,
-    }
 
 
 def main():
@@ -136,6 +91,14 @@ def main():
         action="store_true",
         help="replicas without each member's draw of the normalizations",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        type=parameter,
+        help="another CrossSectionRegressor parameter, the value as JSON (repeatable)",
+    )
     args = parser.parse_args()
 
     data = cut_low_excitation(load_qes("12C"))
@@ -163,6 +126,7 @@ def main():
         device=args.device,
         random_state=args.seed,
         callbacks=[("time_budget", TimeBudget(args.time_budget))] if args.time_budget else None,
+        **dict(args.set),
     )
     start = time.perf_counter()
     first_pass = None
@@ -173,8 +137,6 @@ def main():
     wall = time.perf_counter() - start
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.node()} {machine_label()}",
         "device": device_name(model.net_.device),
         "settings": {
             **{k: v for k, v in model.get_params().items() if k != "callbacks"},
@@ -199,16 +161,30 @@ def main():
         "best_epoch_median": float(np.median(model.best_epoch_)),
     }
     result["selection"] = selection(model)
-    (results / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
-    text = card_text(result, args.split)
-    (results / f"{stem}.md").write_text(text)
+    text = write_result(results / f"{stem}.json", result, lambda r: card_text(r, args.split))
     if args.split == "point":
         out = Path(args.output)
         model.save(out, dtype=torch.float16)  # half the size, 1e-3 differences
-        (out / "model_card.json").write_text(json.dumps(result, indent=2) + "\n")
-        (out / "MODEL_CARD.md").write_text(text)
+        write_card(results / f"{stem}.json", out)
     draw(model, data, test, results / f"{stem}.png")
     print(text)
+
+
+def parameter(text):
+    """``KEY=VALUE`` of ``--set`` -> (key, value), the value read as JSON (else a string)."""
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def write_card(result_path, folder):
+    """The shipped model's card: the result files, as written, beside its weights."""
+    shutil.copyfile(result_path, folder / "model_card.json")
+    shutil.copyfile(result_path.with_suffix(".md"), folder / "MODEL_CARD.md")
 
 
 def error_scales(model, train, members):
@@ -265,8 +241,7 @@ def card_text(result, split):
         if split == "point"
         else "# Carbon model, 10 % of the spectra held out (not shipped)",
         "",
-        f"Date {result['date']}; machine {result['machine']}, device {result['device']}; "
-        f"wall time {result['wall_time_s'] / 60:.1f} min.",
+        f"Device {result['device']}; wall time {result['wall_time_s'] / 60:.1f} min.",
         "",
         f"Data: {data['file']}, cut {data['cut']}: {data['points_after_cut']} points; "
         f"{data['train']} train, {data['test']} test ({SPLITS[split]}, seed {settings['seed']}).",
@@ -348,42 +323,36 @@ def reselect(folder, train, test, result_path):
     date without training: the members kept change, the weights do not.
     """
     model = CrossSectionRegressor.load(folder, device="cpu")
-    labels = train["dataset"].to_numpy(dtype=str)
-    unknown = sorted(set(labels) - set(model.datasets_))
+    unknown = sorted(set(train["dataset"]) - set(model.datasets_))
     if unknown:
         raise ValueError(f"{folder}: the training data hold datasets the model lacks: {unknown}")
-    index = np.searchsorted(model.datasets_, labels)
-    before = model.members_kept_.copy()
+    before = int(model.members_kept_.sum())
     result = json.loads((folder / "model_card.json").read_text())
     sigma = scaled_errors(train, (result.get("first_pass") or {}).get("scale_factors"))
-    sigma = sigma.to_numpy()
-    model._select_members(check_kinematics(train[COLS]), train["xsec"].to_numpy(), sigma, index)
-    config = json.loads((folder / "config.json").read_text())
-    fresh = model._config()
-    for key in ("member_chi2", "member_excursion", "members_kept"):
-        config[key] = fresh[key]
-    save_model_config(folder, config)
+    model.reselect(train[COLS], train["xsec"], sigma=sigma, dataset=train["dataset"])
+    model.save(folder, dtype=torch.float16)  # the stored float16 weights, unchanged
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
+    # the training run's provenance, which this run's replaces at the top of the files
+    training = result.get("training_run") or {k: result.get(k) for k in PROVENANCE}
     result.update(
         train=figures(model, train, norm),
         test=figures(model, test, norm),
         normalizations={k: float(v) for k, v in norm.items()},
         selection=selection(model),
+        training_run=training,
         reselected=(
             f"The selection was rerun on {datetime.now(timezone.utc).date()}, as the "
-            f"library then made it ({int(before.sum())} members kept before, "
-            f"{int(model.members_kept_.sum())} after); the weights are those trained."
+            f"library then made it ({before} members kept before, "
+            f"{int(model.members_kept_.sum())} after); the weights are those trained"
+            + (
+                f" by `{training['command']}` at commit {training['commit']}."
+                if training.get("command")
+                else "."
+            )
         ),
     )
-    text = card_text(result, "point")
-    for path, content in (
-        (folder / "model_card.json", json.dumps(result, indent=2) + "\n"),
-        (result_path, json.dumps(result, indent=2) + "\n"),
-        (folder / "MODEL_CARD.md", text),
-        (result_path.with_suffix(".md"), text),
-    ):
-        path.write_text(content)
-    print(text)
+    print(write_result(result_path, result, lambda r: card_text(r, "point")))
+    write_card(result_path, folder)
 
 
 def error_text(first_pass):

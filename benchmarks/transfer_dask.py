@@ -13,19 +13,15 @@ transfer study resumes from them).
 
 import argparse
 import json
-import os
-import platform
-import shlex
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from dask.distributed import LocalCluster
 
-from qestl.benchmark import run_transfer_benchmark
+from qestl.benchmark import current_command, run_transfer_benchmark, write_result
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -37,7 +33,7 @@ def main():
     parser.add_argument("--splits", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    command = "python benchmarks/transfer_dask.py " + shlex.join(sys.argv[1:])
+    command = current_command()  # also what transfer.json records for the local cells
     grid = dict(
         targets=[args.target],
         fractions=[args.fraction],
@@ -84,9 +80,9 @@ def main():
         np.max(np.abs(both[columns].to_numpy() - both[[c + "_local" for c in columns]].to_numpy()))
     )
     result = {
-        "command": command,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "target": args.target,
+        "fraction": args.fraction,
+        "splits": args.splits,
         "cells": len(remote),
         "workers": args.workers,
         "local_wall_s": local_wall,
@@ -95,31 +91,31 @@ def main():
         "largest_difference_chi2": largest,
         "fit_cpu_s_median": float(remote["cpu_s"].median()),
     }
-    (RESULTS / "transfer_dask.json").write_text(json.dumps(result, indent=1) + "\n")
-    (RESULTS / "transfer_dask.md").write_text(
-        "\n".join(
-            [
-                "# The layer-wise grid on local processes and on a Dask LocalCluster",
-                "",
-                f"    {command}",
-                "",
-                f"{result['date']}; {result['machine']}. {len(remote)} fits "
-                f"({args.target}, {args.fraction:.0%} train, {args.splits} splits, every L), "
-                f"{args.workers} worker processes with one torch thread each in both runs.",
-                "",
-                "| backend | wall [s] | ratio |",
-                "|---|---|---|",
-                f"| joblib loky, n_jobs={args.workers} | {local_wall:.0f} | 1 |",
-                f"| Dask LocalCluster, {args.workers} workers | {dask_wall:.0f} | "
-                f"{dask_wall / local_wall:.2f} |",
-                "",
-                f"Largest difference of any test chi2/N between the two runs: {largest:.3g} "
-                "(the same seeds give the same fits on every backend).",
-                "",
-            ]
-        )
+    print(write_result(RESULTS / "transfer_dask.json", result, markdown, command, indent=1))
+
+
+def markdown(result):
+    """The results page."""
+    workers, local, dask = result["workers"], result["local_wall_s"], result["dask_wall_s"]
+    return "\n".join(
+        [
+            "# The layer-wise grid on local processes and on a Dask LocalCluster",
+            "",
+            f"{result['cells']} fits ({result['target']}, {result['fraction']:.0%} train, "
+            f"{result['splits']} splits, every L), {workers} worker processes with one torch "
+            "thread each in both runs.",
+            "",
+            "| backend | wall [s] | ratio |",
+            "|---|---|---|",
+            f"| joblib loky, n_jobs={workers} | {local:.0f} | 1 |",
+            f"| Dask LocalCluster, {workers} workers | {dask:.0f} | {dask / local:.2f} |",
+            "",
+            "Largest difference of any test chi2/N between the two runs: "
+            f"{result['largest_difference_chi2']:.3g} (the same seeds give the same fits on "
+            "every backend).",
+            "",
+        ]
     )
-    print((RESULTS / "transfer_dask.md").read_text())
 
 
 if __name__ == "__main__":

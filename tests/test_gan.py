@@ -33,7 +33,7 @@ from qestl.nn.gan import (
 )
 from qestl.persistence import resolve_model_dir
 from qestl.physics.neutrino import generate_events
-from qestl.training import switch_to_amsgrad
+from qestl.training import TimeBudget, switch_to_amsgrad
 
 TINY = dict(
     latent_dim=4,
@@ -119,6 +119,15 @@ def test_amsgrad_after_adamw(events):
     assert never.net_.optimizer_.param_groups[0]["lr"] == TINY.get("lr", 5e-5)
 
 
+def test_time_budget_places_the_amsgrad_switch_within_the_budget(events):
+    # A budget of 0 s ends the fit at the first epoch end; the switch goes to
+    # amsgrad_from times the epochs that fit (at least 2), here epoch 1.
+    budget = TimeBudget(seconds=0.0, amsgrad_from=0.5)
+    gan = ConditionalGAN(**{**TINY, "max_epochs": 50, "callbacks": [budget]}).fit(*events)
+    assert len(gan.history_) == 1
+    assert gan.net_.amsgrad_epoch == 1
+
+
 def test_switch_to_amsgrad_keeps_the_moments():
     grads = [torch.tensor([0.5, 3.0]), torch.tensor([2.0, 1.0]), torch.tensor([1.0, 0.2])]
     last = torch.tensor([1.5, 0.1])
@@ -190,11 +199,11 @@ def test_latents_drawn_chunk_by_chunk_are_those_of_one_draw():
 
 def test_chunked_sampling_gives_the_samples_of_one_pass(gan, monkeypatch):
     E_nu = np.random.default_rng(0).uniform(0.3, 10.0, 333)
-    monkeypatch.setattr(gan_nn, "SAMPLE_CHUNK", 10**6)
+    monkeypatch.setattr(ConditionalGAN, "sample_chunk", 10**6)
     one_pass = gan.sample(E_nu, random_state=4)
     # the same latents; matrix products of other shapes may round differently
     for chunk in (16, 48):
-        monkeypatch.setattr(gan_nn, "SAMPLE_CHUNK", chunk)
+        monkeypatch.setattr(ConditionalGAN, "sample_chunk", chunk)
         chunked = gan.sample(E_nu, random_state=4)
         pd.testing.assert_frame_equal(chunked, one_pass, check_exact=False, rtol=1e-5)
     # a shorter request draws the leading events of a longer one
@@ -204,9 +213,9 @@ def test_chunked_sampling_gives_the_samples_of_one_pass(gan, monkeypatch):
 
 def test_chunked_sampling_with_generator_noise_keeps_the_distribution(events, monkeypatch):
     noisy = ConditionalGAN(**{**TINY, "max_epochs": 1, "noise_std": 0.5}).fit(*events)
-    monkeypatch.setattr(gan_nn, "SAMPLE_CHUNK", 10**6)
+    monkeypatch.setattr(ConditionalGAN, "sample_chunk", 10**6)
     one_pass = noisy.sample(2.0, n_per_energy=3000, random_state=5)
-    monkeypatch.setattr(gan_nn, "SAMPLE_CHUNK", 32)
+    monkeypatch.setattr(ConditionalGAN, "sample_chunk", 32)
     chunked = noisy.sample(2.0, n_per_energy=3000, random_state=5)
     # the noise of each chunk differs from that of one pass, its distribution does not
     assert not np.allclose(chunked["theta"], one_pass["theta"])

@@ -17,7 +17,6 @@ from qestl.benchmark.nuclei import (
 )
 from qestl.datasets import cut_low_excitation, load_qes
 from qestl.estimators import TRANSFER_SOURCE, PretrainedModel
-from qestl.estimators import _ensemble as ensemble_module
 from qestl.kinematics import mott_like_scale, q2_electron, transverse_scale
 from qestl.persistence import resolve_model_dir
 from qestl.physics.formfactors import isospin_factor
@@ -136,7 +135,7 @@ def test_untrained_transfer_from_nuclei_predicts_the_source_at_the_target(nuclei
 def test_prediction_in_chunks_equals_one_pass(nuclei_model, monkeypatch):
     model, frame = nuclei_model
     whole = model.predict(frame, return_std=True)
-    monkeypatch.setattr(ensemble_module, "PREDICT_CHUNK", 7)
+    monkeypatch.setattr(model, "predict_chunk", 7, raising=False)
     chunked = model.predict(frame, return_std=True)
     assert np.allclose(whole[0], chunked[0], rtol=1e-6)
     assert np.allclose(whole[1], chunked[1], rtol=1e-5)
@@ -148,7 +147,7 @@ def test_dropout_passes_are_curves_over_chunks_and_repeatable(toy_data, monkeypa
     model = CrossSectionRegressor(uncertainty="dropout", dropout=0.3, **TINY)
     model.fit(X, y, sigma=sigma)
     first = model.predict_members(X)
-    monkeypatch.setattr(ensemble_module, "PREDICT_CHUNK", 11)
+    monkeypatch.setattr(model, "predict_chunk", 11, raising=False)
     assert np.allclose(model.predict_members(X), first, rtol=1e-6)
     assert not np.allclose(first[0], first[1])  # the passes differ from each other
 

@@ -18,7 +18,7 @@ from qestl.metrics import chi2_scorer, reduced_chi2
 from qestl.nn import chi2_with_normalization
 from qestl.nn.cross_section import member_rows
 from qestl.persistence import resolve_model_dir
-from qestl.training import MemberGradientClipping, fused_adam_supported
+from qestl.training import MemberGradientClipping, TimeBudget, fused_adam_supported
 from qestl.validation import check_kinematics
 
 TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, batch_size=32)
@@ -541,3 +541,13 @@ def test_oob_prediction_averages_the_members_that_held_each_point_out(data):
         expected = np.nanmean(np.where(held_out.T, every, np.nan), axis=0)
     np.testing.assert_allclose(oob, expected, rtol=1e-12)
     assert not hasattr(clone(model), "oob_prediction_")
+
+
+def test_time_budget_stops_a_fit_and_keeps_each_members_best_epoch(data):
+    X, y, sigma, dataset = data
+    model = CrossSectionRegressor(
+        **{**TINY, "max_epochs": 500}, callbacks=[TimeBudget(seconds=0.0)], random_state=0
+    ).fit(X, y, sigma=sigma, dataset=dataset)
+    assert len(model.history_) == 1  # stopped at the first epoch end
+    assert np.array_equal(model.best_epoch_, np.ones(TINY["n_estimators"]))
+    assert np.isfinite(model.predict(X)).all()

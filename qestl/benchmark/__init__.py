@@ -5,8 +5,10 @@ Shared by the ``qestl benchmark`` / ``qestl transfer`` commands and
 (:mod:`~qestl.benchmark.paper`), the recipe and tests of the multi-nucleus
 model (:mod:`~qestl.benchmark.nuclei`), the grid of fits run locally or on a Dask
 cluster (:mod:`~qestl.benchmark.grid`), its tables
-(:mod:`~qestl.benchmark.report`) and the resumable driver
-(:mod:`~qestl.benchmark.study`).
+(:mod:`~qestl.benchmark.report`), the resumable driver
+(:mod:`~qestl.benchmark.study`), and the writer that stamps every result
+file with the command, commit, date and machine that made it
+(:mod:`~qestl.benchmark.results`).
 """
 
 from qestl.benchmark.grid import (
@@ -26,9 +28,29 @@ from qestl.benchmark.nuclei import (
 )
 from qestl.benchmark.paper import ARCHIVE_NUCLEI, PAPER_TABLE, archive_points, paper_points
 from qestl.benchmark.report import layer_table, pick_layers, transfer_table
+from qestl.benchmark.results import (
+    PROVENANCE,
+    code_version,
+    current_command,
+    machine_label,
+    made_by,
+    matmul_rate,
+    provenance,
+    record_row,
+    write_result,
+)
 from qestl.benchmark.study import DEFAULT_METHODS, run_transfer_benchmark
 
 __all__ = [
+    "PROVENANCE",
+    "code_version",
+    "current_command",
+    "machine_label",
+    "made_by",
+    "matmul_rate",
+    "provenance",
+    "record_row",
+    "write_result",
     "ARCHIVE_NUCLEI",
     "DEFAULT_METHODS",
     "NUCLEI_RECIPE",

@@ -1,16 +1,13 @@
 """Run the transfer study and write its results: resumable, local or on a Dask cluster."""
 
 import json
-import platform
 import shlex
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
 from qestl import TransferRegressor
@@ -23,6 +20,7 @@ from qestl.benchmark.report import (
     transfer_markdown,
     transfer_table,
 )
+from qestl.benchmark.results import made_by, provenance
 from qestl.datasets.synthetic import make_inclusive_electron
 from qestl.estimators import CARBON_SOURCE, PretrainedModel
 from qestl.params import validate_params
@@ -258,13 +256,6 @@ def _read(path):
         raise ValueError(f"{path}: not a readable results file ({error}); move it away") from error
 
 
-def _machine():
-    return (
-        f"{platform.machine()}, {torch.get_num_threads()} torch threads in the main process, "
-        f"torch {torch.__version__}, {'cuda' if torch.cuda.is_available() else 'cpu'}"
-    )
-
-
 def _write(rows, commands, output, name, source, settings, pseudo):
     # in a fixed order, whichever fit finished first: the tables are the same on every backend
     runs = pd.DataFrame(rows).sort_values(
@@ -272,7 +263,7 @@ def _write(rows, commands, output, name, source, settings, pseudo):
     )
     table = transfer_table(runs, source.n_weight_layers)
     layers = layer_table(runs)
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = {**provenance(commands[-1]), "commands": commands}
     figure = None
     # the figure shows the targets with a layer study, not those with full and shallow alone
     studied = (
@@ -284,9 +275,7 @@ def _write(rows, commands, output, name, source, settings, pseudo):
         fig.savefig(output / figure, dpi=110)
         plt.close(fig)
     result = {
-        "commands": commands,
-        "date": stamp,
-        "machine": _machine(),
+        **stamp,
         "source": repr(source),
         "settings": settings,
         "pseudo_data": pseudo,
@@ -303,12 +292,10 @@ def _write(rows, commands, output, name, source, settings, pseudo):
     lines = [
         "# Transfer of the carbon ensemble to other nuclei, beside Graczyk et al. (2026) Table I",
         "",
-        "Made by"
-        + (" these commands (each resumed the cells before it):" if len(commands) > 1 else ":"),
+        made_by(stamp)
+        + (" Each command resumed the cells before it." if len(commands) > 1 else ""),
         "",
-        *[f"    {c}" for c in commands],
-        "",
-        f"{stamp}; {result['machine']}; source {result['source']}, "
+        f"Source {result['source']}, "
         f"{settings['members']} members fine-tuned"
         + (f"; source_prior={settings['source_prior']:g}" if settings["source_prior"] else "")
         + ".",

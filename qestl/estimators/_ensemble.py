@@ -90,8 +90,6 @@ PREDICT_CHUNK = 512
 class EnsembleRegressor(RegressorMixin, TorchEstimator):
     """Shared machinery of the ensemble regressors (not for direct use).
 
-    Subclass hooks
-    --------------
     A subclass's ``fit`` sets ``architecture_`` (hidden_layers, activation,
     batch_norm, features, nucleus_inputs, output_scale, mass_number) and
     ``uncertainty_`` (:class:`~qestl.estimators._uncertainty.EnsembleMembers`
@@ -103,6 +101,9 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
     """
 
     _saved_as = "CrossSectionRegressor"
+    #: Rows per forward pass of the prediction methods (not a fit setting:
+    #: any value gives the same numbers up to float32 rounding).
+    predict_chunk = PREDICT_CHUNK
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -145,9 +146,9 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
         """Whether the model was fine-tuned to one nucleus of a nucleus-aware source."""
         return getattr(self, "target_nucleus_", None) is not None
 
-    def _check_rows(self, X, architecture):
+    def _check_rows(self, X):
         """X -> validated rows (E, theta, omega), or (E, theta, omega, Z, A) when nucleus-aware."""
-        if not architecture["nucleus_inputs"]:
+        if not self.architecture_["nucleus_inputs"]:
             return check_kinematics(X)
         if self._fixed_nucleus:
             return _rows_of_fixed_nucleus(X, self.target_nucleus_)
@@ -231,7 +232,7 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
         ``architecture_`` and ``uncertainty_`` must be set.
         """
         check_fit_size(X, y, *self._min_fit_points())
-        kin = self._check_rows(X, self.architecture_)
+        kin = self._check_rows(X)
         if self.architecture_["output_scale"] == "mott" and (kin[:, 1] == 180.0).any():
             raise ValueError(
                 f"X: {int((kin[:, 1] == 180.0).sum())} rows at theta = 180 degrees, where the "
@@ -384,7 +385,7 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
         self
         """
         check_is_fitted(self, "net_")
-        kin = self._check_rows(X, self.architecture_)
+        kin = self._check_rows(X)
         _, y, sigma, dataset = check_fit_inputs(
             X if hasattr(X, "columns") else kin[:, :3], y, sigma, dataset
         )
@@ -460,7 +461,7 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
     def _prediction_rows(self, X):
         """Validated rows of a fitted model; warns where they leave the training domain."""
         check_is_fitted(self, "net_")
-        rows = self._check_rows(X, self.architecture_)
+        rows = self._check_rows(X)
         # stacklevel 4: the warning names the user's call of predict(_members)
         warn_outside_domain(rows, self.domain_, stacklevel=4)
         return rows
@@ -470,7 +471,7 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
         return np.concatenate(list(self._member_chunks(rows)), axis=1)
 
     def _member_chunks(self, rows):
-        """Every member's cross sections, ``PREDICT_CHUNK`` rows at a time, as float64 arrays.
+        """Every member's cross sections, ``predict_chunk`` rows at a time, as float64 arrays.
 
         Memory stays that of one chunk whatever the number of rows.
         """
@@ -481,8 +482,8 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
         seed = 0 if self.random_state is None else int(self.random_state)
         try:
             with self.uncertainty_.masks(module, seed):
-                for start in range(0, len(rows), PREDICT_CHUNK):
-                    features, log_scale = self._inputs(rows[start : start + PREDICT_CHUNK])
+                for start in range(0, len(rows), self.predict_chunk):
+                    features, log_scale = self._inputs(rows[start : start + self.predict_chunk])
                     features, log_scale = features.to(device), log_scale.to(device)
                     with torch.no_grad():
                         prediction = module(self.uncertainty_.expand(features), log_scale)

@@ -14,7 +14,7 @@ from qestl.estimators._base import TORCH_CONSTRAINTS, TorchEstimator
 from qestl.estimators.sources import GAN_ARCHITECTURE, GAN_WIDTHS, PretrainedGAN
 from qestl.metrics import event_proxies, map_criterion, muon_columns
 from qestl.nn import resolve_freeze
-from qestl.nn.gan import Discriminator, GanModule, Generator, generate_proxies
+from qestl.nn.gan import SAMPLE_CHUNK, Discriminator, GanModule, Generator, generate_proxies
 from qestl.params import Interval, StrOptions
 from qestl.training import BestMapEpoch, GanNet
 from qestl.validation import check_dense_real, check_fit_size
@@ -186,6 +186,12 @@ class ConditionalGAN(TorchEstimator):
     >>> gan.sample([0.5, 1.0, 3.0], random_state=0).shape
     (3, 3)
     """
+
+    #: Events per forward pass of :meth:`sample` (not a fit setting: any value
+    #: gives the same events up to float32 rounding). 2048 keeps a chunk's
+    #: activations in the CPU's caches (benchmarks/results/predict_speed.md);
+    #: a multiple of 16 (:func:`qestl.nn.gan.draw_latents`).
+    sample_chunk = SAMPLE_CHUNK
 
     _parameter_constraints = {
         **TORCH_CONSTRAINTS,
@@ -453,7 +459,7 @@ class ConditionalGAN(TorchEstimator):
 
         Notes
         -----
-        The generator runs over chunks of ``SAMPLE_CHUNK`` events: beyond
+        The generator runs over chunks of ``sample_chunk`` events: beyond
         the result and a few arrays of one number an event, memory does not
         grow with the number of events (about 100 MB for 10^6). The same
         seed gives the same events whatever the chunk size, and a shorter
@@ -471,7 +477,7 @@ class ConditionalGAN(TorchEstimator):
         device = next(module.parameters()).device
         latents = torch.Generator(device=device).manual_seed(latent_seed)
         enu = torch.from_numpy(kinematics.enu_to_proxy(E_nu).astype(np.float32)[:, None])
-        out = generate_proxies(module, enu, latents, noise_seed)
+        out = generate_proxies(module, enu, latents, noise_seed, chunk=self.sample_chunk)
         return pd.DataFrame(
             {
                 "E_nu": E_nu,

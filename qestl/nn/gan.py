@@ -390,7 +390,7 @@ def draw_latents(generator, rows, latent_dim):
     return z[:rows]
 
 
-def generate_proxies(module, enu, latents, seed):
+def generate_proxies(module, enu, latents, seed, chunk=SAMPLE_CHUNK):
     """Generated (theta', E_mu') in [-1, 1] at E_nu' (n, 1).
 
     The generator's Gaussian noise and dropout stay on, as in training: they
@@ -400,7 +400,7 @@ def generate_proxies(module, enu, latents, seed):
     MAP-3D 6.9 and 5.7). ``seed`` fixes their draws without touching the
     global random stream; the modules' modes are restored.
 
-    Rows go through in chunks of ``SAMPLE_CHUNK``, so memory stays that of
+    Rows go through in chunks of ``chunk`` rows, so memory stays that of
     one chunk (plus the (n, 2) result) whatever n. Without noise and dropout
     the result does not depend on the chunk size (up to float32 rounding:
     matrix products of other shapes may sum in another order); with them
@@ -417,6 +417,8 @@ def generate_proxies(module, enu, latents, seed):
         draws them chunk by chunk (:func:`draw_latents`).
     seed : int
         Seeds the noise and dropout.
+    chunk : int, default ``SAMPLE_CHUNK``
+        Rows per forward pass; a multiple of 16 (see :func:`draw_latents`).
 
     Returns
     -------
@@ -432,8 +434,8 @@ def generate_proxies(module, enu, latents, seed):
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             torch.manual_seed(seed)
             with torch.inference_mode():
-                for start in range(0, n, SAMPLE_CHUNK):
-                    stop = min(start + SAMPLE_CHUNK, n)
+                for start in range(0, n, chunk):
+                    stop = min(start + chunk, n)
                     if isinstance(latents, torch.Generator):
                         z = draw_latents(latents, stop - start, module.latent_dim)
                     else:

@@ -10,7 +10,9 @@ nets directly to train a :mod:`qestl.nn` module your own way.
   its callbacks.
 - :class:`GanNet` alternates discriminator and generator steps;
   :class:`BestMapEpoch` keeps the epoch of best MAP on validation events.
-- :class:`EpochProgress` shows the epochs done and the time left.
+- :class:`EpochProgress` shows the epochs done and the time left;
+  :class:`TimeBudget` stops a fit after a wall-clock budget (a GPU lease, a
+  batch-queue slot), keeping the best epoch so far.
 """
 
 from qestl.training.device import fused_adam_supported, resolve_device
@@ -21,7 +23,7 @@ from qestl.training.ensemble import (
     SourcePrior,
 )
 from qestl.training.gan import BestMapEpoch, GanNet, switch_to_amsgrad
-from qestl.training.progress import EpochProgress
+from qestl.training.progress import EpochProgress, TimeBudget
 
 __all__ = [
     "BestMapEpoch",
@@ -31,6 +33,7 @@ __all__ = [
     "GanNet",
     "MemberGradientClipping",
     "SourcePrior",
+    "TimeBudget",
     "fused_adam_supported",
     "resolve_device",
     "switch_to_amsgrad",

@@ -1,11 +1,11 @@
-"""A progress line for long fits (``verbose=1``)."""
+"""Long fits: a progress line (``verbose=1``) and a wall-clock budget."""
 
 import sys
 import time
 
 from skorch.callbacks import Callback
 
-__all__ = ["EpochProgress"]
+__all__ = ["EpochProgress", "TimeBudget"]
 
 
 class EpochProgress(Callback):
@@ -70,3 +70,49 @@ class EpochProgress(Callback):
         stream = self.stream or sys.stderr
         stream.write(text)
         stream.flush()
+
+
+class TimeBudget(Callback):
+    """Stop training at the first epoch end after ``seconds`` (a GPU lease is short).
+
+    skorch ends ``fit`` cleanly on KeyboardInterrupt and still runs
+    ``on_train_end``, so qestl's best-epoch callbacks restore their epoch.
+    With ``amsgrad_from`` (ConditionalGAN), the AdamW -> AMSGrad switch is
+    placed at that fraction of the epochs that fit the budget, as measured
+    by the first epoch (``max_epochs`` is then only an upper bound).
+
+    Parameters
+    ----------
+    seconds : float
+        Wall-clock budget of the fit [s].
+    amsgrad_from : float in (0, 1), optional
+        The GAN's ``amsgrad_from``, to place its optimizer switch within the budget.
+
+    Examples
+    --------
+    >>> from qestl import CrossSectionRegressor
+    >>> X = [[1.0, 30.0, 0.1 * k] for k in range(1, 9)]
+    >>> model = CrossSectionRegressor(
+    ...     n_estimators=2, hidden_layers=(4,), max_epochs=1000, validation_fraction=0,
+    ...     callbacks=[TimeBudget(seconds=0.0)], random_state=0,
+    ... ).fit(X, [1e3] * 8, sigma=[50.0] * 8)
+    >>> len(model.history_)
+    1
+    """
+
+    def __init__(self, seconds, amsgrad_from=None):
+        self.seconds = seconds
+        self.amsgrad_from = amsgrad_from
+
+    def on_train_begin(self, net, **kwargs):
+        """Start the clock."""
+        self.start_ = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        """Stop once the budget is spent; place the AMSGrad switch after the first epoch."""
+        elapsed = time.perf_counter() - self.start_
+        if len(net.history) == 1 and self.amsgrad_from is not None and 0 < self.amsgrad_from < 1:
+            expected = max(int(self.seconds / elapsed), 2)
+            net.amsgrad_epoch = max(round(self.amsgrad_from * expected), 1)
+        if elapsed > self.seconds:
+            raise KeyboardInterrupt

@@ -7,24 +7,24 @@ from pathlib import Path
 import pytest
 import torch
 
-from qestl.benchmark import report
-from qestl.benchmark.report import (
+from qestl.benchmark import (
     code_version,
     current_command,
     machine_label,
     matmul_rate,
     record_row,
+    results,
     write_result,
 )
 
-REPOSITORY = Path(report.__file__).resolve().parents[2]
+REPOSITORY = Path(results.__file__).resolve().parents[2]
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
 @pytest.fixture
 def fixed_rate(monkeypatch):
     """A matmul rate of 123 GFLOP/s, so that the machine label is known and quick."""
-    monkeypatch.setattr(report, "matmul_rate", lambda: 123.0)
+    monkeypatch.setattr(results, "matmul_rate", lambda: 123.0)
 
 
 def page(result):
