@@ -271,7 +271,7 @@ def _write(rows, commands, output, name, source, settings, pseudo):
     )
     if len(layers) and any(studied):
         figure = f"{name}_layers.png"
-        fig = plot_layers(layers[studied], PAPER_TABLE)
+        fig = plot_layers(layers[studied], PAPER_TABLE, source=source.name)
         fig.savefig(output / figure, dpi=110)
         plt.close(fig)
     result = {

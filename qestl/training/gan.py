@@ -24,7 +24,7 @@ def switch_to_amsgrad(optimizer):
     the first steps about ``lr`` per weight in every direction (Adam's bias
     correction), a kick to both networks: on carbon events the validation
     MAP-3D jumped from 1.4 to 3.6 and 4.3 in the epochs after such a switch
-    (measured, docs/gan.md).
+    (measured, docs/validation/gan-carbon.md).
 
     Parameters
     ----------
