@@ -16,7 +16,8 @@ spectrum (one experiment, beam energy and angle) gives at most one QE peak:
 Three options: SuSA + transverse enhancement (default), SuSA without it, RFG
 (without it). Per nucleus: median ratio, fraction within ±20 % (and ±30 %), median
 offset and fraction within 20 MeV. The "all" row pools A ≥ 4 (as PHYSICS.md); 2H is
-listed on its own to show that scaling fails there. Writes
+listed on its own to show that scaling fails there. The figure shows three surveyed
+spectra per nucleus (spread in q), ordered by E and then θ. Writes
 benchmarks/results/physics_electron.{md,json,png}.
 
     QESTL_DATA=../shared/data/qes python benchmarks/physics_electron.py
@@ -33,12 +34,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from qestl.benchmark import write_result  # noqa: E402
-from qestl.datasets import load_qes  # noqa: E402
-from qestl.datasets.targets import parse_target  # noqa: E402
+from qestl.benchmark import ARCHIVE_NUCLEI, write_result  # noqa: E402
+from qestl.datasets import load_qes, parse_target  # noqa: E402
 from qestl.kinematics import q2_electron, w_invariant  # noqa: E402
 from qestl.physics.electron import components, cross_section  # noqa: E402
 from qestl.physics.nuclei import available_nuclei  # noqa: E402
+from qestl.plotting import cross_section_unit, figure_legend  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -48,6 +49,13 @@ OPTIONS = {
     "rfg": {"qe_model": "rfg", "transverse_enhancement": False},
 }
 LABELS = {"default": "SuSA + TE (default)", "no TE": "SuSA, no TE", "rfg": "RFG"}
+#: Legend entries of the figure, in plain words.
+CURVES = {
+    "default": "superscaling (SuSA) + transverse enhancement, QE + Δ (default)",
+    "no TE": "SuSA without the enhancement, QE + Δ",
+    "rfg": "relativistic Fermi gas, QE + Δ",
+}
+PLOT_SCALE = 1e-3  # nb -> μb: the papers' unit, and no 1e6 offsets on the axes
 Q_MIN, Q2_MAX, QE_FRACTION_MIN, GRID_STEP = 0.3, 1.0, 0.8, 5e-4
 # PHYSICS.md §7.1 (numpy prototype, same archive): median model/data per nucleus.
 PUBLISHED = {
@@ -73,10 +81,10 @@ def data_home():
     return Path(os.environ.get("QESTL_DATA", default))
 
 
-def archive_nuclei(folder):
-    """Archive nuclei that have model parameters, lightest first."""
-    present = {parse_target(path.stem[4:]).name for path in folder.glob("eQE_*.dat")}
-    return [name for name in available_nuclei() if name in present]
+def archive_nuclei():
+    """The archive's nuclei (:data:`qestl.benchmark.ARCHIVE_NUCLEI`) that have model
+    parameters, lightest first."""
+    return [name for name in available_nuclei() if name in ARCHIVE_NUCLEI]
 
 
 def spectrum_peak(spectrum, target, option):
@@ -129,7 +137,7 @@ def summarise(peaks):
 def survey(folder):
     peaks = {option: {} for option in OPTIONS}
     data = {}
-    for target in archive_nuclei(folder):
+    for target in archive_nuclei():
         frame = load_qes(target, data_home=folder).sort_values(["spectrum", "omega"])
         data[target] = frame
         for option in OPTIONS:
@@ -181,40 +189,87 @@ def summary_table(peaks):
 
 
 def plot(data, peaks, path, per_target=3):
-    """A few default-selected spectra per nucleus, low to high q: data, models, parts."""
+    """Surveyed spectra against the three options of the model, one row per nucleus.
+
+    Parameters
+    ----------
+    data : dict of str to pandas.DataFrame
+        Each nucleus's archive points (:func:`qestl.datasets.load_qes`).
+    peaks : dict
+        :func:`survey`'s peaks, option -> nucleus -> list of peak dicts.
+    path : pathlib.Path
+        Where the PNG goes.
+    per_target : int, default 3
+        Spectra per nucleus: spread evenly in q over the default option's
+        surveyed peaks, then shown by E and θ.
+    """
+    unit = cross_section_unit(PLOT_SCALE)
     targets = [t for t in data if peaks["default"][t]]
     fig, axes = plt.subplots(
-        len(targets), per_target, figsize=(4.2 * per_target, 2.9 * len(targets)), squeeze=False
+        len(targets),
+        per_target,
+        figsize=(4.2 * per_target, 2.9 * len(targets) + 1.0),
+        squeeze=False,
+        layout="constrained",
     )
     for row, target in zip(axes, targets, strict=True):
-        chosen = sorted(peaks["default"][target], key=lambda p: p["q"])
-        picks = np.unique(np.linspace(0, len(chosen) - 1, per_target).round().astype(int))
-        for ax in row[len(picks) :]:
-            ax.axis("off")
-        for ax, index in zip(row, picks, strict=False):
-            peak = chosen[index]
+        by_q = sorted(peaks["default"][target], key=lambda p: p["q"])
+        picks = np.unique(np.linspace(0, len(by_q) - 1, per_target).round().astype(int))
+        shown = sorted((by_q[i] for i in picks), key=lambda p: (p["E"], p["theta"]))
+        for ax in row[len(shown) :]:
+            ax.set_visible(False)
+        for ax, peak in zip(row, shown, strict=False):
             spectrum = data[target][data[target]["spectrum"] == peak["spectrum"]]
             E, theta = peak["E"], peak["theta"]
             grid = np.linspace(GRID_STEP, min(E, spectrum["omega"].max() * 1.05), 400)
-            ax.errorbar(spectrum["omega"], spectrum["xsec"], spectrum["error"], fmt=".k", ms=3,
-                        lw=0.8, label="data")  # fmt: skip
+            ax.errorbar(
+                spectrum["omega"],
+                spectrum["xsec"] * PLOT_SCALE,
+                spectrum["error"] * PLOT_SCALE,
+                fmt=".k",
+                ms=3,
+                lw=0.8,
+                label="data (QES archive)",
+            )
             for option, color in zip(OPTIONS, ("C0", "C1", "C2"), strict=True):
                 parts = components(target, E, theta, grid, **OPTIONS[option])
-                ax.plot(grid, parts["qe"] + parts["delta"], color=color, lw=1.3,
-                        label=LABELS[option])  # fmt: skip
+                total = (parts["qe"] + parts["delta"]) * PLOT_SCALE
+                ax.plot(grid, total, color=color, lw=1.3, label=CURVES[option])
                 if option == "default":
-                    ax.plot(grid, parts["qe"], "--", color=color, lw=0.9, label="default QE")
-                    ax.plot(grid, parts["delta"], ":", color=color, lw=0.9, label="default Δ")
+                    for part, style, name in (
+                        ("qe", "--", "quasielastic"),
+                        ("delta", ":", "Δ(1232)"),
+                    ):
+                        ax.plot(
+                            grid,
+                            parts[part] * PLOT_SCALE,
+                            style,
+                            color=color,
+                            lw=0.9,
+                            label=f"default: {name} part",
+                        )
             ax.set_title(
-                f"{target} E={E:g} GeV θ={theta:g}° (q={peak['q']:.2f})\n"
-                f"{peak['spectrum'].split()[0]}; default/data = {peak['ratio']:.2f}",
+                f"{target}, E = {E:g} GeV, θ = {theta:g}°, q = {peak['q']:.2f} GeV\n"
+                f"{spectrum['citation'].iloc[0]}; default / data at the peak: "
+                f"{peak['ratio']:.2f}",
                 fontsize=8,
             )
             ax.set_xlabel("ω [GeV]", fontsize=8)
-            ax.set_ylabel("d²σ/dΩdω [nb/(sr GeV)]", fontsize=8)
+            ax.set_ylabel(f"d²σ/dΩdω [{unit}]", fontsize=8)
+            ax.ticklabel_format(axis="y", style="plain", useOffset=False)
             ax.tick_params(labelsize=7)
-    axes[0, 0].legend(fontsize=6)
-    fig.tight_layout()
+    # the data and the default first, the other two options, the default's parts
+    figure_legend(
+        fig,
+        axes.flat,
+        ncols=3,
+        key=lambda label: (label != "data (QES archive)", "part" in label),
+    )
+    fig.suptitle(
+        f"Electron scattering (e,e′) on {targets[0]} to {targets[-1]}: qestl's physics "
+        f"model against the QES archive [{unit}]",
+        fontsize=11,
+    )
     fig.savefig(path, dpi=80)
     plt.close(fig)
 
@@ -231,7 +286,9 @@ def markdown(result):
         "maximal cross section in a spectrum, with a point on each side; kept when q > 0.3 GeV, "
         "Q² < 1 GeV² and the option's model QE part is > 80 % of QE + Δ there; model peak = "
         "maximum of the QE part over ω (0.5 MeV grid), height = model QE + Δ there. "
-        "Ratio = model/data height; offset = ω_model − ω_data.",
+        "Ratio = model/data height; offset = ω_model − ω_data. PHYSICS.md §7.1 is the "
+        "reference of qestl's physics notes: the same survey with a numpy prototype of the "
+        "model, on the same archive.",
         "",
         "## Median model/data peak height (this run | PHYSICS.md §7.1)",
         "",

@@ -400,9 +400,9 @@ def draw(model, data, test, path):
     norm = dict(zip(model.datasets_, model.normalizations_.mean(axis=0), strict=True))
     factor = data["dataset"].map(norm).fillna(1.0)
     scaled = data.assign(xsec=data["xsec"] / factor, error=data["error"] / factor)
-    fig = plot_spectra(scaled, model, spectra=spectra, test=test.index, ncols=4)
-    fig.suptitle("data divided by the fitted normalization N_k of their dataset")
-    fig.tight_layout()
+    # the library's constrained layout keeps the legend below the panels
+    title = "12C (e,e′): data divided by the fitted N_k of their dataset [μb/(sr GeV)]"
+    fig = plot_spectra(scaled, model, spectra=spectra, test=test.index, ncols=4, title=title)
     fig.savefig(path, dpi=110)
 
 

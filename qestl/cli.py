@@ -254,6 +254,45 @@ def _run_transfer(args):
     return _run_benchmark(args)
 
 
+_HOME_HELP = "folder of archive files (default: $QESTL_DATA, then the user cache)"
+_DATA_HELP = (
+    "measured data ('real'), qestl's physics-model pseudo-data ('pseudo'), or measured "
+    "when found and pseudo-data otherwise ('auto')"
+)
+_PRIOR_HELP = (
+    "strength of the prior on the source weights in fine-tuning (TransferRegressor "
+    "source_prior; 0 = free, 100 measured for a dozen points)"
+)
+
+
+def _add_transfer_options(command):
+    """Add the options of what a transfer runs on and writes to one sub-command.
+
+    ``benchmark`` and ``transfer`` share them: the data (``--data-home``,
+    ``--data``), the carbon model and its prior (``--source``,
+    ``--source-prior``) and the results folder (``--output``).
+
+    Parameters
+    ----------
+    command : argparse.ArgumentParser
+        The sub-command's parser, changed in place.
+    """
+    command.add_argument("--data-home", type=_folder, default=None, help=_HOME_HELP)
+    command.add_argument(
+        "--data", choices=("auto", "real", "pseudo"), default="auto", help=_DATA_HELP
+    )
+    command.add_argument(
+        "--output", default="qestl-output", help="folder for the results, created if needed"
+    )
+    command.add_argument(
+        "--source",
+        default=CARBON_SOURCE,
+        help="carbon model: a shipped name or a saved-model folder",
+    )
+    # the range is TransferRegressor's to check (the benchmark does, before any fit)
+    command.add_argument("--source-prior", type=_finite, default=0.0, help=_PRIOR_HELP)
+
+
 def build_parser():
     """The argument parser of the ``qestl`` command.
 
@@ -271,25 +310,13 @@ def build_parser():
         dest="command", metavar="COMMAND", help="what to run (default: transfer)"
     )
 
-    home_help = "folder of archive files (default: $QESTL_DATA, then the user cache)"
-    output_help = "folder for the results, created if needed"
-    data_choices = ("auto", "real", "pseudo")
-    data_help = (
-        "measured data ('real'), qestl's physics-model pseudo-data ('pseudo'), or measured "
-        "when found and pseudo-data otherwise ('auto')"
-    )
-    prior_help = (
-        "strength of the prior on the source weights in fine-tuning (TransferRegressor "
-        "source_prior; 0 = free, 100 measured for a dozen points)"
-    )
-
     data = commands.add_parser(
         "data",
         help="summarise and plot measured cross sections",
         description="Summarise one nucleus' measured cross sections and plot its spectra.",
     )
     data.add_argument("--target", type=_target, default="12C", help="nucleus, e.g. 12C, 16O, Fe")
-    data.add_argument("--data-home", type=_folder, default=None, help=home_help)
+    data.add_argument("--data-home", type=_folder, default=None, help=_HOME_HELP)
     data.add_argument("--output", default="qestl-output", help="folder for the figure")
     data.add_argument("--panels", type=_positive_int, default=12, help="number of spectra to plot")
     data.set_defaults(run=_run_data)
@@ -367,11 +394,6 @@ def build_parser():
         "superscaling full shallow scratch)",
     )
     bench.add_argument(
-        "--source",
-        default=CARBON_SOURCE,
-        help="carbon model: a shipped name or a saved-model folder",
-    )
-    bench.add_argument(
         "--members",
         type=_positive_int,
         default=None,
@@ -396,16 +418,12 @@ def build_parser():
         "(default: $QESTL_DASK_SCHEDULER; needs pip install 'qestl[dask]')",
     )
     bench.add_argument("--name", default="transfer", help="stem of the result files")
-    bench.add_argument("--data-home", type=_folder, default=None, help=home_help)
-    bench.add_argument("--data", choices=data_choices, default="auto", help=data_help)
-    bench.add_argument("--output", default="qestl-output", help=output_help)
+    _add_transfer_options(bench)
     bench.add_argument(
         "--restart",
         action="store_true",
         help="refit every cell (default: keep the cells already in <name>.json)",
     )
-    # the range is TransferRegressor's to check (the benchmark does, before any fit)
-    bench.add_argument("--source-prior", type=_finite, default=0.0, help=prior_help)
     bench.set_defaults(run=_run_benchmark)
 
     transfer = commands.add_parser(
@@ -423,15 +441,7 @@ def build_parser():
         default=0.1,
         help="fraction of the nucleus' points used for training (the rest tests)",
     )
-    transfer.add_argument("--data-home", type=_folder, default=None, help=home_help)
-    transfer.add_argument("--data", choices=data_choices, default="auto", help=data_help)
-    transfer.add_argument("--output", default="qestl-output", help=output_help)
-    transfer.add_argument("--source-prior", type=_finite, default=0.0, help=prior_help)
-    transfer.add_argument(
-        "--source",
-        default=CARBON_SOURCE,
-        help="carbon model: a shipped name or a saved-model folder",
-    )
+    _add_transfer_options(transfer)
     transfer.set_defaults(run=_run_transfer)
     return parser
 

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-__all__ = ["cross_section_unit", "plot_layers", "plot_spectra"]
+__all__ = ["cross_section_unit", "figure_legend", "plot_layers", "plot_spectra"]
 
 # Cross sections are in nb/(sr GeV); a plot multiplies them by ``scale``.
 _UNITS = {1.0: "nb", 1e-3: "μb", 1e-6: "mb", 1e3: "pb"}
@@ -71,18 +71,37 @@ def _choose_spectra(data, spectra, max_panels):
     return [name for name in order.index if name in set(spectra)]
 
 
-def _figure_legend(fig, axes, order=(), ncols=5):
+def figure_legend(fig, axes, order=(), ncols=5, key=None):
     """One legend below the panels, from the labelled artists of all ``axes``.
 
-    Labels listed in ``order`` come first, in that order; the others follow as
-    found. Each label appears once; ``ncols`` entries a row at most.
+    A legend built from the first panel alone misses what only other panels
+    draw (test points, a band); this one holds each label once, whichever
+    panel drew it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Made with ``layout="constrained"``, which keeps room for the legend.
+    axes : iterable of matplotlib.axes.Axes
+    order : sequence of str, optional
+        Labels that come first, in this order.
+    ncols : int, default 5
+        Entries a row at most.
+    key : callable, optional
+        Sorts the other labels (default: in the order found).
+
+    Returns
+    -------
+    list of str
+        The labels, in legend order.
     """
     found = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             found.setdefault(label, handle)
     labels = [label for label in order if label in found]
-    labels += [label for label in found if label not in labels]
+    others = [label for label in found if label not in labels]
+    labels += others if key is None else sorted(others, key=key)
     if labels:
         fig.legend(
             [found[label] for label in labels],
@@ -222,7 +241,7 @@ def plot_spectra(
         ax.tick_params(labelsize=7)
     for ax in axes.flat[len(chosen) :]:
         ax.set_visible(False)
-    _figure_legend(
+    figure_legend(
         fig,
         axes.flat[: len(chosen)],
         order=(train_label, "test", labels[0], band_label, labels[1]),
@@ -295,6 +314,6 @@ def plot_layers(table, paper=None, source="carbon"):
     # two columns of long entries: qestl's lines first, then the paper's stars
     labels = dict.fromkeys(label for ax in axes[0] for label in ax.get_legend_handles_labels()[1])
     order = sorted(labels, key=lambda label: (label.startswith("paper"), label))
-    _figure_legend(fig, axes[0], order=order, ncols=2)
+    figure_legend(fig, axes[0], order=order, ncols=2)
     fig.suptitle("Transfer learning: test χ²/N against the number of trained layers")
     return fig

@@ -8,8 +8,8 @@ waits for the thread that lost its core: a 50-member carbon epoch took a
 median 3.6 s (1.3 to 7.9) with torch's default 2 threads on a 2-core
 machine beside a one-thread job, against 0.60 s with 1 thread and 0.67 s
 with 2 threads and ``OMP_WAIT_POLICY=PASSIVE``; on the idle machine 2
-threads took 0.35 s (docs/performance.md). One thread per free core is the
-count to use, and never more.
+threads took 0.35 s (docs/validation/ensemble-speed.md). One thread per free
+core is the count to use, and never more.
 
 :func:`limit_threads` sets torch's threads and those of the BLAS and OpenMP
 pools of numpy and scipy (through threadpoolctl) for the duration of a block

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qestl import CrossSectionRegressor
 from qestl.datasets import load_qes
 from qestl.kinematics import mott_like_scale
 
@@ -57,6 +58,23 @@ def _make_toy_data(n=120, seed=0):
 def toy_data():
     """(X, y, sigma, dataset): 120 points of three QE-like toy spectra in archive units."""
     return _make_toy_data()
+
+
+@pytest.fixture(scope="session")
+def fit_toy_regressor(toy_data):
+    """A function that fits a seeded CrossSectionRegressor on :func:`toy_data`.
+
+    ``fit_toy_regressor(**settings)`` returns
+    ``CrossSectionRegressor(**settings, random_state=0)`` fitted on (X, y) with
+    sigma and dataset, the sources and fitted models the estimator tests share.
+    """
+    X, y, sigma, dataset = toy_data
+
+    def fit(**settings):
+        model = CrossSectionRegressor(**settings, random_state=0)
+        return model.fit(X, y, sigma=sigma, dataset=dataset)
+
+    return fit
 
 
 @pytest.fixture

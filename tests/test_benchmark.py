@@ -32,6 +32,35 @@ def tiny_carbon(qes_dir):
     ).fit(carbon[COLUMNS], carbon["xsec"], sigma=carbon["error"])
 
 
+def _oxygen_cell(source, output, data_home, max_epochs):
+    """Settings of run_transfer_benchmark for a one-cell grid: 16O, 10 % of its points, 1 split.
+
+    Parameters
+    ----------
+    source : CrossSectionRegressor
+        The carbon model.
+    output, data_home : path-like
+        Folders of the results and of the archive.
+    max_epochs : int
+        Epochs of every fit.
+
+    Returns
+    -------
+    dict
+        Keyword arguments, quiet (no progress bar).
+    """
+    return dict(
+        targets=["16O"],
+        fractions=[0.1],
+        seeds=1,
+        source=source,
+        output=output,
+        data_home=data_home,
+        max_epochs=max_epochs,
+        progress=False,
+    )
+
+
 def test_paper_points_reproduce_the_papers_counts(qes_dir):
     for target in ("16O", "27Al", "56Fe"):
         assert len(paper_points(target, data_home=qes_dir)) == PAPER_TABLE[target]["points"]
@@ -74,17 +103,8 @@ def test_resolve_methods_names_and_errors():
 
 
 def test_transfer_benchmark_scores_every_treatment_by_hand(tiny_carbon, qes_dir, tmp_path):
-    table = run_transfer_benchmark(
-        targets=["16O"],
-        fractions=[0.1],
-        seeds=1,
-        source=tiny_carbon,
-        output=tmp_path,
-        data_home=qes_dir,
-        max_epochs=2,
-        progress=False,
-        command="test command",
-    )
+    settings = _oxygen_cell(tiny_carbon, tmp_path, qes_dir, max_epochs=2)
+    table = run_transfer_benchmark(**settings, command="test command")
     # the source has 3 weight layers: full = L3, shallow = L2
     assert list(table["method"]) == ["scaled", "superscaling", "L3", "L2", "scratch"]
     oxygen = paper_points("16O", data_home=qes_dir)
@@ -120,16 +140,7 @@ def test_benchmark_resumes_and_falls_back_to_announced_pseudo_data(
 ):
     monkeypatch.delenv("QESTL_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    settings = dict(
-        targets=["16O"],
-        fractions=[0.1],
-        seeds=1,
-        source=tiny_carbon,
-        output=tmp_path,
-        data_home=tmp_path,
-        max_epochs=1,
-        progress=False,
-    )
+    settings = _oxygen_cell(tiny_carbon, tmp_path, tmp_path, max_epochs=1)
     first = run_transfer_benchmark(methods=("scaled", "superscaling"), **settings)
     assert "PSEUDO-DATA" in capsys.readouterr().err
     assert "**PSEUDO-DATA**" in (tmp_path / "transfer.md").read_text()

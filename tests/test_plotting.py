@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qestl.plotting import cross_section_unit, plot_layers, plot_spectra
+from qestl.plotting import cross_section_unit, figure_legend, plot_layers, plot_spectra
 from qestl.plotting_events import (
     describe_events,
     plot_proxy_histograms,
@@ -254,4 +254,15 @@ def test_event_figures_name_the_sample_and_keep_labels_inside():
     fig = plot_proxy_histograms(a, b)
     assert all(ax.get_xlabel().startswith(r"$E_\mu'$") for ax in fig.axes[:2])
     assert all(ax.get_ylabel().startswith(r"$\theta'$") for ax in fig.axes[:2])
+    plt.close(fig)
+
+
+def test_figure_legend_puts_the_order_first_then_sorts_the_rest():
+    fig, axes = plt.subplots(1, 2, layout="constrained")
+    axes[0].plot([0, 1], [0, 1], label="b")
+    axes[0].plot([0, 1], [1, 0], label="data")
+    axes[1].plot([0, 1], [0, 1], label="a")
+    axes[1].plot([0, 1], [1, 1], label="b")  # drawn twice, listed once
+    assert figure_legend(fig, axes, order=("data",), key=str) == ["data", "a", "b"]
+    assert figure_legend(fig, axes) == ["b", "data", "a"]
     plt.close(fig)

@@ -25,18 +25,12 @@ TINY = dict(n_estimators=3, hidden_layers=(8, 8), max_epochs=4, norm_warmup=2, b
 
 
 @pytest.fixture(scope="module")
-def data(toy_data):
-    return toy_data
+def fitted(fit_toy_regressor):
+    return fit_toy_regressor(**TINY)
 
 
-@pytest.fixture(scope="module")
-def fitted(data):
-    X, y, sigma, dataset = data
-    return CrossSectionRegressor(**TINY, random_state=0).fit(X, y, sigma=sigma, dataset=dataset)
-
-
-def test_predict_shapes_and_std(fitted, data):
-    X = data[0]
+def test_predict_shapes_and_std(fitted, toy_data):
+    X = toy_data[0]
     mean, std = fitted.predict(X, return_std=True)
     members = fitted.predict_members(X)
     assert members.shape == (3, len(X))
@@ -50,8 +44,8 @@ def test_predict_shapes_and_std(fitted, data):
     assert fitted.best_epoch_.shape == (3,) and np.all(fitted.best_epoch_ >= 1)
 
 
-def test_training_reduces_chi2(data):
-    X, y, sigma, dataset = data
+def test_training_reduces_chi2(toy_data):
+    X, y, sigma, dataset = toy_data
     short = CrossSectionRegressor(**{**TINY, "max_epochs": 1}, random_state=1)
     long = CrossSectionRegressor(**{**TINY, "max_epochs": 60, "norm_warmup": 20}, random_state=1)
     short.fit(X, y, sigma=sigma, dataset=dataset)
@@ -59,8 +53,8 @@ def test_training_reduces_chi2(data):
     assert reduced_chi2(y, long.predict(X), sigma) < 0.2 * reduced_chi2(y, short.predict(X), sigma)
 
 
-def test_random_state_makes_fits_identical(data):
-    X, y, sigma, dataset = data
+def test_random_state_makes_fits_identical(toy_data):
+    X, y, sigma, dataset = toy_data
     a = CrossSectionRegressor(**TINY, random_state=7).fit(X, y, sigma=sigma, dataset=dataset)
     b = CrossSectionRegressor(**TINY, random_state=7).fit(X, y, sigma=sigma, dataset=dataset)
     c = CrossSectionRegressor(**TINY, random_state=8).fit(X, y, sigma=sigma, dataset=dataset)
@@ -78,15 +72,15 @@ def test_random_state_makes_fits_identical(data):
         (lambda X, y, s: (X, y[:-1], s), "y has"),
     ],
 )
-def test_bad_input_raises(data, change, message):
-    X, y, sigma, _ = data
+def test_bad_input_raises(toy_data, change, message):
+    X, y, sigma, _ = toy_data
     X, y, sigma = change(X, y, sigma)
     with pytest.raises(ValueError, match=message):
         CrossSectionRegressor(**TINY).fit(X, y, sigma=sigma)
 
 
-def test_bad_params_raise(data):
-    X, y, sigma, _ = data
+def test_bad_params_raise(toy_data):
+    X, y, sigma, _ = toy_data
     with pytest.raises(
         ValueError, match="'resampling' parameter of CrossSectionRegressor must be a str among"
     ):
@@ -103,8 +97,8 @@ def test_bad_params_raise(data):
         CrossSectionRegressor(**TINY, features="psi").fit(X, y, sigma=sigma)
 
 
-def test_normalizations_stay_1_until_norm_start(data):
-    X, y, sigma, dataset = data
+def test_normalizations_stay_1_until_norm_start(toy_data):
+    X, y, sigma, dataset = toy_data
     # no per-member validation: the last epoch is kept, not the best one
     params = {**TINY, "max_epochs": 10, "validation_fraction": 0.0, "random_state": 0}
     never = CrossSectionRegressor(**params, norm_start=1.0).fit(X, y, sigma=sigma, dataset=dataset)
@@ -120,8 +114,8 @@ def test_normalizations_stay_1_until_norm_start(data):
         CrossSectionRegressor(**TINY, norm_start=1.5).fit(X, y, sigma=sigma)
 
 
-def test_final_normalizations_are_the_profiled_chi2_minimum(data):
-    X, y, sigma, dataset = data
+def test_final_normalizations_are_the_profiled_chi2_minimum(toy_data):
+    X, y, sigma, dataset = toy_data
     fitted = CrossSectionRegressor(**TINY, random_state=0).fit(X, y, sigma=sigma, dataset=dataset)
     labels, index = np.unique(dataset, return_inverse=True)
     features, log_scale = fitted._inputs(check_kinematics(X))
@@ -148,15 +142,15 @@ def test_final_normalizations_are_the_profiled_chi2_minimum(data):
 
 
 @pytest.mark.parametrize("features, width", [("paper", 5), ("peaks", 7), ("scaling", 7)])
-def test_feature_sets_set_the_input_width(data, features, width):
-    X, y, sigma, _ = data
+def test_feature_sets_set_the_input_width(toy_data, features, width):
+    X, y, sigma, _ = toy_data
     reg = CrossSectionRegressor(**TINY, features=features, random_state=0).fit(X, y, sigma=sigma)
     assert reg.net_.module_.mlp.weight_layers()[0].weight.shape[-1] == width
     assert reg.features_.get_feature_names_out().size == width
 
 
-def test_models_saved_without_a_feature_set_load_with_the_paper_inputs(data, tmp_path):
-    X, y, sigma, _ = data
+def test_models_saved_without_a_feature_set_load_with_the_paper_inputs(toy_data, tmp_path):
+    X, y, sigma, _ = toy_data
     reg = CrossSectionRegressor(**TINY, features="paper", random_state=0).fit(X, y, sigma=sigma)
     reg.save(tmp_path / "model")
     config_file = tmp_path / "model" / "config.json"
@@ -189,14 +183,14 @@ def test_gradient_clipping_holds_a_spiking_member_to_its_running_norm():
     )
 
 
-def test_without_sigma_warns_squared_error(data):
-    X, y, _, _ = data
+def test_without_sigma_warns_squared_error(toy_data):
+    X, y, _, _ = toy_data
     with pytest.warns(UserWarning, match="plain squared error"):
         CrossSectionRegressor(**TINY).fit(X, y)
 
 
-def test_bootstrap_and_dropout_modes(data):
-    X, y, sigma, dataset = data
+def test_bootstrap_and_dropout_modes(toy_data):
+    X, y, sigma, dataset = toy_data
     boot = CrossSectionRegressor(**TINY, resampling="bootstrap", random_state=0)
     boot.fit(X, y, sigma=sigma, dataset=dataset)
     assert boot.predict(X, return_std=True)[1].mean() > 0
@@ -242,8 +236,8 @@ def test_replicas_draw_each_datasets_normalization():
         assert np.array_equal(flat, np.full_like(flat, 10.0))
 
 
-def test_fit_uses_the_normalization_replicas(data):
-    X, y, sigma, dataset = data
+def test_fit_uses_the_normalization_replicas(toy_data):
+    X, y, sigma, dataset = toy_data
     fits = [
         CrossSectionRegressor(**TINY, resample_normalizations=flag, random_state=0)
         .fit(X, y, sigma=sigma, dataset=dataset)
@@ -253,8 +247,8 @@ def test_fit_uses_the_normalization_replicas(data):
     assert not np.allclose(fits[0], fits[1])
 
 
-def test_save_load_round_trip(fitted, data, tmp_path):
-    X = data[0]
+def test_save_load_round_trip(fitted, toy_data, tmp_path):
+    X = toy_data[0]
     fitted.save(tmp_path / "model")
     assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["config.json", "weights.pt"]
     loaded = CrossSectionRegressor.load(tmp_path / "model", device="cpu")
@@ -262,12 +256,12 @@ def test_save_load_round_trip(fitted, data, tmp_path):
     assert loaded.get_params()["hidden_layers"] == (8, 8)
 
 
-def test_predict_warns_beyond_the_training_energies_and_angles(fitted, data):
+def test_predict_warns_beyond_the_training_energies_and_angles(fitted, toy_data):
     # toy data: E in {0.5, 1, 1.5} GeV, theta in {30, 45, 60} deg
     assert fitted.domain_ == {"E": [0.5, 1.5], "theta": [30.0, 60.0]}
     with warnings.catch_warnings():
         warnings.simplefilter("error", ExtrapolationWarning)
-        fitted.predict(data[0])  # the training kinematics themselves: silent
+        fitted.predict(toy_data[0])  # the training kinematics themselves: silent
         fitted.predict([[1.2, 50.0, 0.2]])  # between the measured ones: silent
     far = [[1.0, 45.0, 0.2], [3.0, 45.0, 0.5], [0.4, 70.0, 0.1]]
     with pytest.warns(ExtrapolationWarning) as caught:
@@ -316,8 +310,8 @@ def test_merge_domains_by_hand():
     assert merge_domains(None) is None
 
 
-def test_member_cut_drops_members_from_predict_and_normalizations(data, tmp_path):
-    X, y, sigma, dataset = data
+def test_member_cut_drops_members_from_predict_and_normalizations(toy_data, tmp_path):
+    X, y, sigma, dataset = toy_data
     # a cut of 1e-9 deviations keeps only the members at the smallest chi2/N
     model = CrossSectionRegressor(**TINY, member_cut=1e-9, random_state=0)
     model.fit(X, y, sigma=sigma, dataset=dataset)
@@ -339,7 +333,7 @@ def test_member_cut_drops_members_from_predict_and_normalizations(data, tmp_path
         CrossSectionRegressor(**TINY, member_cut=0).fit(X, y, sigma=sigma)
 
 
-def test_models_saved_before_the_member_selection_keep_every_member(fitted, data, tmp_path):
+def test_models_saved_before_the_member_selection_keep_every_member(fitted, toy_data, tmp_path):
     path = fitted.save(tmp_path / "model")
     config = json.loads((path / "config.json").read_text())
     for key in ("member_chi2", "members_kept"):
@@ -379,8 +373,8 @@ def test_clone_and_params():
     assert reg.lr == 3e-3 and other.lr == 1e-2
 
 
-def test_early_stopping_callback(data):
-    X, y, sigma, dataset = data
+def test_early_stopping_callback(toy_data):
+    X, y, sigma, dataset = toy_data
     # lr = 1e-12: the weights barely move, so valid_chi2 stalls at once
     stop = EarlyStopping(monitor="valid_chi2", patience=2, threshold=0.1, load_best=False)
     reg = CrossSectionRegressor(
@@ -390,8 +384,8 @@ def test_early_stopping_callback(data):
     assert len(reg.history_) < 15
 
 
-def test_metadata_routing_cross_val_and_grid_search(data):
-    X, y, sigma, dataset = data
+def test_metadata_routing_cross_val_and_grid_search(toy_data):
+    X, y, sigma, dataset = toy_data
     with sklearn.config_context(enable_metadata_routing=True):
         reg = CrossSectionRegressor(**TINY, random_state=0).set_fit_request(
             sigma=True, dataset=True
@@ -408,21 +402,21 @@ def test_metadata_routing_cross_val_and_grid_search(data):
         assert np.isfinite(fold)
 
 
-def test_chi2_scorer_without_sigma_is_an_error(fitted, data):
-    X, y, _, _ = data
+def test_chi2_scorer_without_sigma_is_an_error(fitted, toy_data):
+    X, y, _, _ = toy_data
     with pytest.raises(ValueError, match="enable metadata routing"):
         chi2_scorer(fitted, X, y)
 
 
-def test_chi2_scorer_value(fitted, data):
-    X, y, sigma, _ = data
+def test_chi2_scorer_value(fitted, toy_data):
+    X, y, sigma, _ = toy_data
     assert chi2_scorer(fitted, X, y, sigma=sigma) == pytest.approx(
         -np.mean(((fitted.predict(X) - y) / sigma) ** 2)
     )
 
 
-def test_verbose_prints_progress(data, capsys):
-    X, y, sigma, dataset = data
+def test_verbose_prints_progress(toy_data, capsys):
+    X, y, sigma, dataset = toy_data
     CrossSectionRegressor(**TINY, verbose=1).fit(X, y, sigma=sigma, dataset=dataset)
     shown = capsys.readouterr()
     epochs = TINY["max_epochs"]
@@ -436,8 +430,8 @@ def test_verbose_prints_progress(data, capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_pickle_subset_and_order_invariance(fitted, data):
-    X = data[0]
+def test_pickle_subset_and_order_invariance(fitted, toy_data):
+    X = toy_data[0]
     full = fitted.predict(X)
     again = pickle.loads(pickle.dumps(fitted))
     assert np.array_equal(again.predict(X), full)
@@ -446,8 +440,8 @@ def test_pickle_subset_and_order_invariance(fitted, data):
     assert np.allclose(fitted.predict(X.iloc[:7]), full[:7], rtol=1e-6)
 
 
-def test_fit_is_idempotent(data):
-    X, y, sigma, dataset = data
+def test_fit_is_idempotent(toy_data):
+    X, y, sigma, dataset = toy_data
     reg = CrossSectionRegressor(**TINY, random_state=3)
     first = reg.fit(X, y, sigma=sigma, dataset=dataset).predict(X)
     assert reg.fit(X, y, sigma=sigma, dataset=dataset) is reg
@@ -515,8 +509,8 @@ def test_shipped_carbon_model_reproduces_its_model_card(carbon):
     assert held_out == pytest.approx(card["test"]["chi2_per_point_fitted_norm"], abs=0.005)
 
 
-def test_oob_prediction_averages_the_members_that_held_each_point_out(data):
-    X, y, sigma, dataset = data
+def test_oob_prediction_averages_the_members_that_held_each_point_out(toy_data):
+    X, y, sigma, dataset = toy_data
     model = CrossSectionRegressor(
         **{**TINY, "n_estimators": 4}, validation_fraction=0.4, member_cut=np.inf, random_state=0
     ).fit(X, y, sigma=sigma, dataset=dataset)
@@ -543,8 +537,8 @@ def test_oob_prediction_averages_the_members_that_held_each_point_out(data):
     assert not hasattr(clone(model), "oob_prediction_")
 
 
-def test_time_budget_stops_a_fit_and_keeps_each_members_best_epoch(data):
-    X, y, sigma, dataset = data
+def test_time_budget_stops_a_fit_and_keeps_each_members_best_epoch(toy_data):
+    X, y, sigma, dataset = toy_data
     model = CrossSectionRegressor(
         **{**TINY, "max_epochs": 500}, callbacks=[TimeBudget(seconds=0.0)], random_state=0
     ).fit(X, y, sigma=sigma, dataset=dataset)

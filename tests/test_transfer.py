@@ -26,14 +26,8 @@ TUNE = dict(max_epochs=3, batch_size=32, random_state=1)
 
 
 @pytest.fixture(scope="module")
-def data(toy_data):
-    return toy_data
-
-
-@pytest.fixture(scope="module")
-def source(data):
-    X, y, sigma, dataset = data
-    return CrossSectionRegressor(**SOURCE, random_state=0).fit(X, y, sigma=sigma, dataset=dataset)
+def source(fit_toy_regressor):
+    return fit_toy_regressor(**SOURCE)
 
 
 def tensors(module):
@@ -49,12 +43,12 @@ def test_resolve_freeze_words_and_errors():
             resolve_freeze(bad, 11)
 
 
-def test_untrained_transfer_is_the_source_times_A_ratio(source, data):
-    X = data[0]
+def test_untrained_transfer_is_the_source_times_A_ratio(source, toy_data):
+    X = toy_data[0]
     # lr 1e-12 and all but the last layer frozen: the weights stay the source's
     # (max_epochs=0 is refused: it would return an untrained model)
     model = TransferRegressor.from_pretrained(source, target_A=16, freeze=3, max_epochs=1, lr=1e-12)
-    model.fit(X, data[1], sigma=data[2])
+    model.fit(X, toy_data[1], sigma=toy_data[2])
     assert model.predict_members(X) == pytest.approx(source.predict_members(X) * 16 / 12, rel=1e-5)
     scaled = ScaledRegressor(source, factor=16 / 12).fit(X)
     mean, std = scaled.predict(X, return_std=True)
@@ -63,8 +57,8 @@ def test_untrained_transfer_is_the_source_times_A_ratio(source, data):
 
 
 @pytest.mark.parametrize("freeze", [2, "shallow"])
-def test_frozen_layers_keep_weights_and_batchnorm_statistics(source, data, freeze):
-    X, y, sigma, dataset = data
+def test_frozen_layers_keep_weights_and_batchnorm_statistics(source, toy_data, freeze):
+    X, y, sigma, dataset = toy_data
     before = tensors(source.net_.module_)
     model = TransferRegressor.from_pretrained(source, target_A=16, freeze=freeze, **TUNE)
     model.fit(X, y * 1.3, sigma=sigma, dataset=dataset)
@@ -96,8 +90,8 @@ class RecordSteps(Callback):
         self.grads.append({n: p.grad.detach().clone() for n, p in named})
 
 
-def test_source_prior_adds_its_gradient_to_each_members_loss(source, data):
-    X, y, sigma, dataset = data
+def test_source_prior_adds_its_gradient_to_each_members_loss(source, toy_data):
+    X, y, sigma, dataset = toy_data
     # two full-batch steps: the first starts on the source (prior gradient 0)
     # and so moves both fits alike; the second adds 2 alpha (p - p_source) / n_m
     runs = {}
@@ -125,26 +119,26 @@ def test_source_prior_adds_its_gradient_to_each_members_loss(source, data):
         assert prior_steps.grads[1][name].numpy() == pytest.approx(expected.numpy(), abs=1e-6)
 
 
-def test_fit_freeze_argument_overrides_parameter(source, data):
-    X, y, sigma, dataset = data
+def test_fit_freeze_argument_overrides_parameter(source, toy_data):
+    X, y, sigma, dataset = toy_data
     model = TransferRegressor.from_pretrained(source, freeze=0, **TUNE)
     model.fit(X, y, sigma=sigma, freeze="shallow")
     assert model.n_frozen_ == 2 and model.freeze == 0
 
 
-def test_clone_keeps_pretrained_weights(source, data):
+def test_clone_keeps_pretrained_weights(source, toy_data):
     model = TransferRegressor.from_pretrained(source, target_A=16, freeze=1, **TUNE)
     copy = clone(model)
     assert copy.source is model.source
     assert copy.get_params()["freeze"] == 1
-    X, y, sigma, _ = data
+    X, y, sigma, _ = toy_data
     fitted = copy.fit(X, y, sigma=sigma)
     first = tensors(fitted.net_.module_)["mlp.layers.0.weight"]
     assert torch.equal(first, source.net_.module_.state_dict()["mlp.layers.0.weight"])
 
 
-def test_bad_sources_and_member_counts(source, data):
-    X, y, sigma, _ = data
+def test_bad_sources_and_member_counts(source, toy_data):
+    X, y, sigma, _ = toy_data
     with pytest.raises(ValueError, match="no source model"):
         TransferRegressor().fit(X, y, sigma=sigma)
     with pytest.raises(ValueError, match=r"n_estimators must lie in \[1, 3\]"):
@@ -157,8 +151,8 @@ def test_bad_sources_and_member_counts(source, data):
         ScaledRegressor(source, factor=-1).fit(X)
 
 
-def test_saved_transfer_loads_as_regressor_and_as_source(source, data, tmp_path):
-    X, y, sigma, dataset = data
+def test_saved_transfer_loads_as_regressor_and_as_source(source, toy_data, tmp_path):
+    X, y, sigma, dataset = toy_data
     model = TransferRegressor.from_pretrained(source, target_A=27, n_estimators=2, **TUNE)
     model.fit(X, y, sigma=sigma, dataset=dataset)
     loaded = CrossSectionRegressor.load(model.save(tmp_path / "al"))
@@ -171,8 +165,8 @@ def test_saved_transfer_loads_as_regressor_and_as_source(source, data, tmp_path)
     assert isinstance(again.source, PretrainedModel) and "A=27" in repr(again.source)
 
 
-def test_transfer_domain_is_the_source_and_target_ranges(source, data):
-    X, y, sigma, _ = data
+def test_transfer_domain_is_the_source_and_target_ranges(source, toy_data):
+    X, y, sigma, _ = toy_data
     target = X[X["E"] > 0.9].assign(theta=X["theta"] + 50.0)  # theta 80-110, E 1-1.5
     keep = (X["E"] > 0.9).to_numpy()
     model = TransferRegressor.from_pretrained(source, n_estimators=1, max_epochs=1)
@@ -187,8 +181,8 @@ def routing():
         yield
 
 
-def test_grid_search_over_freeze_with_chi2_scorer(source, data, routing):
-    X, y, sigma, dataset = data
+def test_grid_search_over_freeze_with_chi2_scorer(source, toy_data, routing):
+    X, y, sigma, dataset = toy_data
     model = TransferRegressor.from_pretrained(source, target_A=16, **TUNE)
     model.set_fit_request(sigma=True, dataset=True, freeze=False)
     scorer = chi2_scorer
@@ -211,8 +205,8 @@ class _RecordThreads(Callback):
         net.history.record("torch_threads", torch.get_num_threads())
 
 
-def test_parallel_workers_pickle_and_share_the_cores(source, data, routing):
-    X, y, sigma, dataset = data
+def test_parallel_workers_pickle_and_share_the_cores(source, toy_data, routing):
+    X, y, sigma, dataset = toy_data
     model = TransferRegressor.from_pretrained(source, callbacks=[_RecordThreads()], **TUNE)
     assert pickle.loads(pickle.dumps(model)).source.members == 3
     model.set_fit_request(sigma=True, dataset=True, freeze=False)
@@ -243,10 +237,10 @@ def test_default_source_is_the_multi_nucleus_model_and_carbon_sources_warn():
     assert PretrainedModel.resolve("carbon").params["hidden_layers"] == [128] * 4
 
 
-def test_auto_learning_rate_follows_the_number_of_points(source, data, tmp_path):
+def test_auto_learning_rate_follows_the_number_of_points(source, toy_data, tmp_path):
     from qestl.estimators import AUTO_LR, AUTO_LR_POINTS
 
-    X, y, sigma, dataset = data
+    X, y, sigma, dataset = toy_data
     few = TransferRegressor.from_pretrained(source, max_epochs=1, random_state=0)
     assert few.lr == "auto"
     few.fit(X, y, sigma=sigma)

@@ -114,8 +114,60 @@ def _read_branches(path, tree, branches, optional=(), entry_stop=None):
         return handle[tree].arrays(wanted, entry_stop=entry_stop, library="np")
 
 
-def _cc_muon_events(columns, is_cc, is_muon, source):
-    """Event table of the CC muon entries; the others are counted, and warned about."""
+def _event_columns(E_nu, E_mu, theta, channel, weight, nu_pdg):
+    """The columns of an event table, in its dtypes.
+
+    Parameters
+    ----------
+    E_nu, E_mu : ndarray of shape (n,)
+        Neutrino energy and total muon energy [GeV].
+    theta : ndarray of shape (n,)
+        Muon angle to the neutrino direction [deg].
+    channel : array_like of str, shape (n,)
+        Channel names, each one of :data:`CHANNELS`.
+    weight : ndarray of shape (n,)
+        Event weights.
+    nu_pdg : ndarray of shape (n,)
+        Neutrino PDG codes.
+
+    Returns
+    -------
+    dict
+        Column name -> array: float energies, theta and weight, a categorical
+        channel, int64 nu_pdg.
+    """
+    return {
+        "E_nu": E_nu.astype(float),
+        "E_mu": E_mu.astype(float),
+        "theta": theta,
+        "channel": pd.Categorical(channel, categories=CHANNELS),
+        "weight": weight.astype(float),
+        "nu_pdg": nu_pdg.astype(np.int64),
+    }
+
+
+def _cc_muon_events(columns, cc, lepton_pdg, source):
+    """Event table of the CC muon entries; the others are counted, and warned about.
+
+    Parameters
+    ----------
+    columns : dict
+        Column name -> array of shape (n,), as from :func:`_event_columns`.
+    cc : ndarray of shape (n,)
+        The generator's charged-current flag (non-zero for CC).
+    lepton_pdg : ndarray of shape (n,)
+        PDG code of the final-state primary lepton.
+    source : str
+        The file's name, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The CC muon (or antimuon) events, indexed by entry number, with
+        ``attrs`` ``source``, ``n_read`` and ``n_removed``.
+    """
+    is_cc = cc.astype(bool)
+    is_muon = np.abs(lepton_pdg) == _MUON_PDG
     frame = pd.DataFrame(columns)
     frame.index.name = "entry"
     n_read = frame.shape[0]
@@ -192,16 +244,8 @@ def read_genie_gst(path, tree="gst", entry_stop=None):
     theta = np.degrees(np.arctan2(cross, np.einsum("ij,ij->i", p_lep, p_nu)))
     flags = [data[name].astype(bool) for name in ("qel", "res", "dis", "mec", "coh")]
     channel = np.select(flags, ["QE", "RES", "DIS", "MEC", "COH"], default="OTHER")
-    columns = {
-        "E_nu": data["Ev"].astype(float),
-        "E_mu": data["El"].astype(float),
-        "theta": theta,
-        "channel": pd.Categorical(channel, categories=CHANNELS),
-        "weight": data["wght"].astype(float),
-        "nu_pdg": data["neu"].astype(np.int64),
-    }
-    is_muon = np.abs(data["fspl"]) == _MUON_PDG
-    return _cc_muon_events(columns, data["cc"].astype(bool), is_muon, _source_name(path))
+    columns = _event_columns(data["Ev"], data["El"], theta, channel, data["wght"], data["neu"])
+    return _cc_muon_events(columns, data["cc"], data["fspl"], _source_name(path))
 
 
 def read_nuisance_flat(path, tree="FlatTree_VARS", entry_stop=None):
@@ -263,18 +307,12 @@ def read_nuisance_flat(path, tree="FlatTree_VARS", entry_stop=None):
     # float32 cosines can stray beyond [-1, 1] by one ulp.
     theta = np.degrees(np.arccos(np.clip(data["CosLep"].astype(float), -1.0, 1.0)))
     channel = pd.Series(np.abs(data["Mode"])).map(_NEUT_CHANNEL).fillna("OTHER")
-    columns = {
-        "E_nu": data["Enu_true"].astype(float),
-        "E_mu": data["ELep"].astype(float),
-        "theta": theta,
-        "channel": pd.Categorical(channel, categories=CHANNELS),
-        "weight": data["Weight"].astype(float),
-        "nu_pdg": data["PDGnu"].astype(np.int64),
-    }
+    columns = _event_columns(
+        data["Enu_true"], data["ELep"], theta, channel, data["Weight"], data["PDGnu"]
+    )
     if "fScaleFactor" in data:
         columns["scale_factor"] = data["fScaleFactor"].astype(float)
-    is_muon = np.abs(data["PDGLep"]) == _MUON_PDG
-    return _cc_muon_events(columns, data["cc"].astype(bool), is_muon, _source_name(path))
+    return _cc_muon_events(columns, data["cc"], data["PDGLep"], _source_name(path))
 
 
 def _check_rows(frame, source):
