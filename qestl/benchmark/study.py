@@ -108,7 +108,8 @@ def run_transfer_benchmark(
     Returns
     -------
     pandas.DataFrame
-        One row per cell, the resumed ones included.
+        One row per cell: the resumed ones, then the new ones in the order
+        planned, whichever fit finished first.
     """
     validate_params(TransferRegressor(source_prior=source_prior))
     targets = list(dict.fromkeys(targets))
@@ -169,7 +170,16 @@ def run_transfer_benchmark(
     bar.close()
     if not cells:  # nothing new: still write the tables (a new format, a new command)
         _write(rows, commands, **write)
-    return pd.DataFrame(rows)
+    planned = {cell_key(c): i for i, c in enumerate(cells)}
+    resumed = len(rows) - len(cells)
+    new = sorted(rows[resumed:], key=lambda row: planned[cell_key(row)])
+    return pd.DataFrame(rows[:resumed] + new)
+
+
+def _in_order(runs):
+    """Rows in a fixed order, whichever fit finished first (the same on every backend)."""
+    order = ["train_fraction", "target", "seed", "trained_layers", "method"]
+    return runs.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def _plan(targets, counts, methods, kind):
@@ -258,9 +268,7 @@ def _read(path):
 
 def _write(rows, commands, output, name, source, settings, pseudo):
     # in a fixed order, whichever fit finished first: the tables are the same on every backend
-    runs = pd.DataFrame(rows).sort_values(
-        ["train_fraction", "target", "seed", "trained_layers", "method"], kind="stable"
-    )
+    runs = _in_order(pd.DataFrame(rows))
     table = transfer_table(runs, source.n_weight_layers)
     layers = layer_table(runs)
     stamp = {**provenance(commands[-1]), "commands": commands}

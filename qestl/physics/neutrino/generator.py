@@ -155,7 +155,10 @@ def generate_events(
         events that energy; a list or array gives one event per entry (in order). All
         within :data:`ENERGY_LIMITS` [GeV].
     random_state : int, numpy.random.Generator or None
-        Seed for reproducible events (the tables do not depend on it).
+        Seed for reproducible events (the tables do not depend on it). When
+        you draw per-event energies yourself, draw them from another stream
+        (or pass one Generator to both): the same integer seed for the
+        energies and the events ties each muon to its energy.
 
     Returns
     -------
