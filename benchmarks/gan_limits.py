@@ -527,6 +527,7 @@ def figure(samples, path):
     """Pull maps in (E_mu, theta) and the E_mu, theta and W marginals at each energy."""
     rows, edges = len(samples), np.linspace(-1.0, 1.0, 51)
     fig, axes = plt.subplots(rows, 4, figsize=(19, 4.4 * rows), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.08)  # room between a colour bar and the next panel
     for ax_row, (energy, (sample, reference)) in zip(axes, samples.items(), strict=True):
         stats, (pulls, used) = pull_stats(sample, reference, [1, 2])
         pulls = np.where(used, pulls, np.nan)
@@ -534,27 +535,28 @@ def figure(samples, path):
         grid = (kinematics.proxy_to_emu(edges, energy)[::-1], kinematics.proxy_to_theta(edges))
         top, ax = np.quantile(reference["theta"], 0.999), ax_row[0]
         image = ax.pcolormesh(*grid, pulls[::-1].T, vmin=-10, vmax=10, cmap="RdBu_r")
-        fig.colorbar(image, ax=ax, label="pull (> 0: GAN has more events)")
-        title = f"E_nu = {energy} GeV: pulls GAN vs generator, MAP-2D {stats['map']:.2f}"
-        ax.set(xlabel="E_mu [GeV]", ylabel="theta_mu [deg]", ylim=(0, top), title=title)
+        fig.colorbar(image, ax=ax, label="pull per bin (> 0: GAN above)")
+        title = f"E$_ν$ = {energy} GeV: pulls, MAP-2D {stats['map']:.2f}"
+        ax.set(xlabel="E$_μ$ [GeV]", ylabel="θ$_μ$ [deg]", ylim=(0, top), title=title)
         w_gan, w_ref = (
             kinematics.w_neutrino(s["E_nu"], s["E_mu"], s["theta"], floor=0.0)
             for s in (sample, reference)
         )
         panels = (
-            ("E_mu [GeV]", "GeV", sample["E_mu"], reference["E_mu"], (M_MUON, energy)),
-            ("theta_mu [deg]", "deg", sample["theta"], reference["theta"], (0, top)),
+            ("E$_μ$ [GeV]", "GeV", sample["E_mu"], reference["E_mu"], (M_MUON, energy)),
+            ("θ$_μ$ [deg]", "deg", sample["theta"], reference["theta"], (0, top)),
             ("W, nucleon at rest [GeV]", "GeV", w_gan, w_ref, (0.7, min(energy + 0.9, 2.5))),
         )
         for ax, (label, unit, gan, ref, span) in zip(ax_row[1:], panels, strict=True):
             bins = np.linspace(*span, 121)
             ax.hist(ref, bins, density=True, histtype="step", lw=1.6, label="qestl generator")
             ax.hist(gan, bins, density=True, histtype="step", lw=1.2, label="shipped GAN")
-            ax.set(
-                xlabel=label, ylabel=f"events per {unit}, normalised", title=f"E_nu = {energy} GeV"
-            )
+            ax.set(xlabel=label, ylabel=f"density [1/{unit}]", title=f"E$_ν$ = {energy} GeV")
             ax.legend()
-    fig.suptitle(f"numu-carbon GAN vs qestl's generator, {len(sample):,} events per energy")
+    fig.suptitle(
+        f"CC ν$_μ$ on 12C: the shipped numu-carbon GAN against qestl's generator, "
+        f"{len(sample):,} events of each per energy"
+    )
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
