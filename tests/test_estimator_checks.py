@@ -8,7 +8,7 @@ What they test is covered on valid kinematics by the estimators' own tests.
 The checks of input handling that do not depend on the values (sparse,
 complex, empty or one-sample X, one column, y = None, unfitted use, the
 parameter API) pass for the four regressors; ConditionalGAN's gaps among them
-are listed with the change qestl/gan.py needs.
+are listed with the change qestl/estimators/gan.py needs.
 """
 
 import warnings
