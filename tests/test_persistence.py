@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from qestl import ConditionalGAN, CrossSectionRegressor
+import qestl
+from qestl import ConditionalGAN, CrossSectionRegressor, TransferRegressor
 from qestl.persistence import load_model_dir, save_model_config, save_model_dir
 
 SHIPPED = Path(str(resources.files("qestl") / "pretrained"))
@@ -167,3 +168,18 @@ def test_a_truncated_config_of_a_gan_is_refused_naming_the_file(tmp_path):
     config.write_text(config.read_text()[:-40])
     with pytest.raises(ValueError, match="config.json: not valid JSON"):
         ConditionalGAN.load(model, device="cpu")
+
+
+def test_qestl_load_gives_the_estimator_that_saved_and_refuses_others(tmp_path):
+    assert type(qestl.load("numu-carbon", device="cpu")) is ConditionalGAN
+    assert type(qestl.load("carbon", device="cpu")) is CrossSectionRegressor
+    # a fine-tuned model saves in CrossSectionRegressor's format and loads as one
+    assert type(TransferRegressor.load("carbon", device="cpu")) is CrossSectionRegressor
+    with pytest.raises(ValueError, match="holds a 'CrossSectionRegressor', not a ConditionalGAN"):
+        ConditionalGAN.load("carbon")
+    folder = tmp_path / "odd"
+    shutil.copytree(resources.files("qestl") / "pretrained" / "carbon", folder)
+    config = json.loads((folder / "config.json").read_text())
+    save_model_config(folder, {**config, "estimator": "ScaledRegressor"})
+    with pytest.raises(ValueError, match="unknown estimator 'ScaledRegressor' in a saved model"):
+        qestl.load(folder)

@@ -3,8 +3,9 @@
 Device resolution, the skorch-net plumbing (callbacks, progress, printing),
 ``history_`` and ``module_``, parameter checks against
 ``_parameter_constraints``, and saving and loading without pickle. Every
-concrete estimator registers here under its class name, so a saved model is
-rebuilt by the estimator its config names without the loader importing it.
+estimator that saves models registers here under its class name, so a saved
+model is rebuilt by the estimator its config names without the loader
+importing it.
 """
 
 from numbers import Integral
@@ -32,7 +33,7 @@ TORCH_CONSTRAINTS = {
 
 
 def estimator_named(name):
-    """The registered estimator class called ``name`` (as a saved config records it).
+    """The estimator class called ``name`` in a saved model's config.
 
     Parameters
     ----------
@@ -45,10 +46,12 @@ def estimator_named(name):
     Raises
     ------
     ValueError
-        For a name no qestl estimator has.
+        For a name that no qestl estimator saves under.
     """
     if name not in _REGISTRY:
-        raise ValueError(f"unknown estimator {name!r}; qestl has {sorted(_REGISTRY)}")
+        raise ValueError(
+            f"unknown estimator {name!r} in a saved model; qestl saves {sorted(_REGISTRY)}"
+        )
     return _REGISTRY[name]
 
 
@@ -62,7 +65,7 @@ class QestlEstimator(BaseEstimator):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("_"):
+        if "_from_saved" in vars(cls):  # an estimator that saved models name
             _REGISTRY[cls.__name__] = cls
 
     def _check_params(self):
