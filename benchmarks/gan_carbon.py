@@ -69,7 +69,9 @@ def main():
     parser.add_argument("--events", type=int, default=4_000_000, help="training events")
     parser.add_argument("--validation", type=int, default=1_000_000, help="selection events")
     parser.add_argument("--test", type=int, default=1_000_000, help="test events")
-    parser.add_argument("--per-energy", type=int, default=200_000)
+    parser.add_argument(
+        "--per-energy", type=int, default=1_000_000, help="events per energy of the MAP-2D table"
+    )
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--time-budget", type=float, help="stop training after this many s")
     parser.add_argument("--wait-for", help="start training once this file exists")
