@@ -38,7 +38,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 from qestl import ConditionalGAN, kinematics  # noqa: E402
-from qestl.benchmark import record_row  # noqa: E402
+from qestl.benchmark import record_row, rewrite_page  # noqa: E402
 from qestl.constants import M_MUON  # noqa: E402
 from qestl.metrics import (  # noqa: E402
     emd,
@@ -463,45 +463,53 @@ def ablation_lines(rows):
     lines = [
         "## Small runs at a fixed budget, one setting changed at a time",
         "",
-        f"{ev['train']:,} training events (E_nu uniform in 0.3-10 GeV, or log-uniform; events "
-        f"seed {ev['seed']}), the epochs of the table, the best epoch on "
+        "The training events and epochs of the table (E_nu uniform in 0.3-10 GeV, or "
+        f"log-uniform; events seed {ev['seed']}), the best epoch on "
         f"{ev['selection']:,} separate selection events; MAP-3D and EMD on {ev['test']:,} "
         f"independent test events, MAP-2D on {ev['per_energy']:,} events per energy; floor "
         "(two generator samples) in brackets. One thread; other jobs shared the machine, so "
         "the wall times compare only roughly.",
         "",
-        "| variant | change | epochs | fit seed | MAP-3D | EMD | MAP-2D 0.5 GeV | MAP-2D 1 GeV | "
-        "MAP-2D 3 GeV | selection MAP per epoch | wall |",
+        "| variant | change | events x epochs | fit seed | MAP-3D | EMD | MAP-2D 0.5 GeV | "
+        "MAP-2D 1 GeV | MAP-2D 3 GeV | selection MAP per epoch | wall |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = list(VARIANTS)
-    for r in sorted(rows, key=lambda r: (order.index(r["variant"]), r["epochs"], r["fit_seed"])):
+
+    def budget(r):
+        return r["events"]["train"], r["epochs"]
+
+    for r in sorted(rows, key=lambda r: (order.index(r["variant"]), budget(r), r["fit_seed"])):
         m2 = " | ".join(
             f"{r['map_2d'][str(e)]['gan']:.2f} ({r['map_2d'][str(e)]['floor']:.2f})"
             for e in ABLATION_ENERGIES
         )
         selection = ", ".join(f"{m:.2f}" for m in r["selection_map"])
         lines.append(
-            f"| {r['variant']} | {describe(r)} | {r['epochs']} | {r['fit_seed']} | "
+            f"| {r['variant']} | {describe(r)} | {r['events']['train']:,} x {r['epochs']} | "
+            f"{r['fit_seed']} | "
             f"{r['map_3d']:.2f} ({r['map_3d_floor']:.2f}) | {r['emd_3d']:.3f} | {m2} | "
             f"{selection} | {r['wall_s'] / 60:.1f} min |"
         )
     lines += ["", "Mean over the fit seeds run (MAP-3D: min-max in brackets):", ""]
     lines += [
-        "| variant | epochs | seeds | MAP-3D | MAP-2D 0.5 GeV | MAP-2D 1 GeV | MAP-2D 3 GeV |"
+        "| variant | events x epochs | seeds | MAP-3D | MAP-2D 0.5 GeV | MAP-2D 1 GeV | "
+        "MAP-2D 3 GeV |"
     ]
     lines += ["|---|---|---|---|---|---|---|"]
     groups = sorted(
-        {(r["variant"], r["epochs"]) for r in rows}, key=lambda g: (order.index(g[0]), g[1])
+        {(r["variant"], budget(r)) for r in rows}, key=lambda g: (order.index(g[0]), g[1])
     )
-    for variant, epochs in groups:
-        part = [r for r in rows if (r["variant"], r["epochs"]) == (variant, epochs)]
+    for variant, (events, epochs) in groups:
+        part = [r for r in rows if (r["variant"], budget(r)) == (variant, (events, epochs))]
         maps = [r["map_3d"] for r in part]
         cells = [f"{np.mean(maps):.2f} ({min(maps):.2f}-{max(maps):.2f})"]
         cells += [
             f"{np.mean([r['map_2d'][str(e)]['gan'] for r in part]):.2f}" for e in ABLATION_ENERGIES
         ]
-        lines.append(f"| {variant} | {epochs} | {len(part)} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {variant} | {events:,} x {epochs} | {len(part)} | " + " | ".join(cells) + " |"
+        )
     return lines + [""]
 
 
@@ -563,7 +571,9 @@ def figure(samples, path):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("study", choices=["shipped", "ablate"])
+    parser.add_argument(
+        "study", choices=["shipped", "ablate", "render"], help="render: the page from the rows"
+    )
     parser.add_argument("--test", type=int, default=1_000_000, help="test events")
     parser.add_argument("--per-energy", type=int, default=1_000_000, help="events per energy")
     parser.add_argument("--events", type=int, default=200_000, help="training events (ablate)")
@@ -578,7 +588,9 @@ def main():
     path = args.results / NAME
     rows = json.loads(path.read_text())["rows"] if path.exists() and not args.force else []
     done = {tuple(r.get(k) for k in KEY) for r in rows}
-    if args.study == "shipped":
+    if args.study == "render":
+        rewrite_page(path, markdown)
+    elif args.study == "shipped":
         if ("shipped", "numu-carbon", None) not in done:
             shipped(args)
     elif args.study == "ablate":

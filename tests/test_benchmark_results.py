@@ -14,6 +14,7 @@ from qestl.benchmark import (
     matmul_rate,
     record_row,
     results,
+    rewrite_page,
     write_result,
 )
 
@@ -80,6 +81,18 @@ def test_record_row_replaces_a_rerun_and_names_each_command(tmp_path, fixed_rate
         f"(1 row, {day}). Each row's machine: in the JSON file."
     )
     assert lines[4:] == ["16O 1 2", "16O 0 3"]
+
+
+def test_rewrite_page_renders_the_stored_rows_again_and_keeps_them(tmp_path, fixed_rate):
+    path = tmp_path / "rows.json"
+    record_row(path, {"target": "16O", "seed": 0}, ("target", "seed"), lambda r: "# Old\n", "a")
+    stored = path.read_text()
+    page = rewrite_page(path, lambda rows: "# New\n\n" + f"{len(rows)} row\n")
+    assert path.read_text() == stored  # the rows and their provenance are untouched
+    lines = path.with_suffix(".md").read_text().splitlines()
+    assert page.splitlines() == lines
+    assert lines[0] == "# New" and lines[2].startswith("Made by `a` at commit ")
+    assert lines[4] == "1 row"
 
 
 def test_rows_of_a_command_not_recorded_are_named_so(tmp_path, fixed_rate):

@@ -37,6 +37,7 @@ from qestl.benchmark.results import (
     matmul_rate,
     provenance,
     record_row,
+    rewrite_page,
     write_result,
 )
 from qestl.benchmark.study import DEFAULT_METHODS, run_transfer_benchmark
@@ -50,6 +51,7 @@ __all__ = [
     "matmul_rate",
     "provenance",
     "record_row",
+    "rewrite_page",
     "write_result",
     "ARCHIVE_NUCLEI",
     "DEFAULT_METHODS",

@@ -29,6 +29,7 @@ __all__ = [
     "matmul_rate",
     "provenance",
     "record_row",
+    "rewrite_page",
     "write_result",
 ]
 
@@ -267,6 +268,32 @@ def record_row(path, row, key, markdown, command=None):
     text = _with_header(markdown(rows), _rows_made_by(rows))
     path.parent.mkdir(parents=True, exist_ok=True)
     _replace(path, json.dumps({"rows": rows}, indent=2) + "\n")
+    _replace(path.with_suffix(".md"), text)
+    return text
+
+
+def rewrite_page(path, markdown):
+    """Render the page of a rows result again from its stored rows, which stay as they are.
+
+    For a page whose format changed after its rows were recorded: the rows
+    keep the command, commit, date and machine that made each of them, and
+    the page names them as :func:`record_row` does.
+
+    Parameters
+    ----------
+    path : path-like
+        The JSON file ``{"rows": [...]}``.
+    markdown : callable
+        All rows -> the page, first line its ``# `` title.
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    path = Path(path)
+    rows = json.loads(path.read_text())["rows"]
+    text = _with_header(markdown(rows), _rows_made_by(rows))
     _replace(path.with_suffix(".md"), text)
     return text
 
