@@ -94,8 +94,7 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
     batch_norm, features, nucleus_inputs, output_scale, mass_number) and
     ``uncertainty_`` (:class:`~qestl.estimators._uncertainty.EnsembleMembers`
     or :class:`~qestl.estimators._uncertainty.DropoutPasses`), then calls
-    ``_fit``. It provides ``_fit_domain(rows)``, ``_fit_features(rows)``,
-    ``_norm_start()``, ``_resample_normalizations()`` and
+    ``_fit``. It provides ``_fit_domain(rows)``, ``_fit_features(rows)`` and
     ``_saved_params()``, and may override ``_prepare_module(module)``,
     ``_learning_rate(n_rows)`` and ``_extra_callbacks()``.
     """
@@ -206,7 +205,7 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
             batch_size=batch,
             iterator_train__shuffle=batch < n_rows,
             norm_warmup=self.norm_warmup,
-            norm_start=round(float(self._norm_start()) * self.max_epochs),
+            norm_start=round(float(self.norm_start) * self.max_epochs),
             use_norm=self.norm_uncertainty is not None,
             **plumbing,
         )
@@ -322,7 +321,7 @@ class EnsembleRegressor(RegressorMixin, TorchEstimator):
         """
         uncertainty = self.uncertainty_
         draws_norms = (
-            self._resample_normalizations()
+            self.resample_normalizations
             and self.norm_uncertainty is not None
             and uncertainty.selects_members
             and uncertainty.n_trained > 1

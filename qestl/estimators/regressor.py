@@ -302,12 +302,6 @@ class CrossSectionRegressor(EnsembleRegressor):
         """Input standardisation, fitted on the training rows."""
         return make_features(self.features, self.nucleus_inputs).fit(rows)
 
-    def _norm_start(self):
-        return self.norm_start
-
-    def _resample_normalizations(self):
-        return self.resample_normalizations
-
     def _saved_params(self):
         """JSON-able parameters that rebuild this model."""
         params = {k: v for k, v in self.get_params().items() if k != "callbacks"}

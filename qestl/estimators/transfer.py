@@ -261,12 +261,6 @@ class TransferRegressor(EnsembleRegressor):
     def _fit_features(self, rows):
         return features_from_config(self.source_.config)
 
-    def _norm_start(self):
-        return self.norm_start
-
-    def _resample_normalizations(self):
-        return self.resample_normalizations
-
     def _extra_callbacks(self):
         if self.source_prior == 0:
             return []
