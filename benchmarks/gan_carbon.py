@@ -37,12 +37,14 @@ short GPU lease); ``evaluate`` scores a saved model and writes the card.
 
 import argparse
 import json
+import math
 import shutil
 import time
 from functools import partial
 from pathlib import Path
 
 import torch
+from skorch.callbacks import Callback
 
 from qestl import ConditionalGAN
 from qestl.benchmark import PROVENANCE, provenance, write_result
@@ -81,6 +83,19 @@ def main():
     parser.add_argument("--amsgrad-from", type=float, default=ConditionalGAN().amsgrad_from)
     parser.add_argument("--generator-ema", type=float, default=ConditionalGAN().generator_ema)
     parser.add_argument(
+        "--discriminator-width", type=int, default=ConditionalGAN().discriminator_width
+    )
+    parser.add_argument(
+        "--discriminator-blocks", type=int, default=ConditionalGAN().discriminator_blocks
+    )
+    parser.add_argument(
+        "--decay-from",
+        type=float,
+        help="with --time-budget: from this fraction of the budget on, both learning rates "
+        "fall on a cosine to --decay-to of their value at the budget's end",
+    )
+    parser.add_argument("--decay-to", type=float, default=0.1)
+    parser.add_argument(
         "--resume", help="saved GAN to continue training from (all stages trainable)"
     )
     parser.add_argument("--threads", type=int, default=2)
@@ -115,7 +130,14 @@ def training_events(args):
 def make_gan(args, random_state, max_epochs, callbacks=(), source=None):
     """A GAN with the command line's settings; from ``source``'s weights when given."""
     start = ConditionalGAN if source is None else partial(ConditionalGAN.from_pretrained, source, 0)
+    widths = {}
+    if source is None:
+        widths = {
+            "discriminator_width": args.discriminator_width,
+            "discriminator_blocks": args.discriminator_blocks,
+        }
     return start(
+        **widths,
         max_epochs=max_epochs,
         batch_size=args.batch,
         lr=args.lr,
@@ -189,6 +211,45 @@ def seeds_markdown(result):
     return "\n".join(lines) + "\n"
 
 
+class CosineTimeDecay(Callback):
+    """Scale both optimizers' learning rates down on a cosine over the late part of a budget.
+
+    A GAN's generator circles the equilibrium at a distance set by the step
+    size; shrinking the steps at the end of a fit lets it close in. Time
+    (not epochs) sets the schedule because a budgeted fit does not know its
+    epoch count in advance.
+
+    Parameters
+    ----------
+    seconds : float
+        The fit's wall-clock budget [s] (as given to TimeBudget).
+    start : float in [0, 1)
+        Fraction of the budget before the decay begins.
+    final : float in (0, 1]
+        Factor on the learning rates at the end of the budget.
+    """
+
+    def __init__(self, seconds, start, final):
+        self.seconds, self.start, self.final = seconds, start, final
+
+    def on_train_begin(self, net, **kwargs):
+        self.clock_ = time.perf_counter()
+        self.base_ = None
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if not training:
+            return
+        optimizers = (net.optimizer_, net.optimizer_discriminator_)
+        if self.base_ is None:
+            self.base_ = [[g["lr"] for g in o.param_groups] for o in optimizers]
+        done = (time.perf_counter() - self.clock_) / self.seconds
+        ramp = min(max((done - self.start) / (1.0 - self.start), 0.0), 1.0)
+        factor = self.final + (1.0 - self.final) * 0.5 * (1.0 + math.cos(math.pi * ramp))
+        for optimizer, rates in zip(optimizers, self.base_, strict=True):
+            for group, rate in zip(optimizer.param_groups, rates, strict=True):
+                group["lr"] = rate * factor
+
+
 def resumed_record(path):
     """The training record of the model a run resumes from (None for a fresh start)."""
     if path is None:
@@ -208,6 +269,9 @@ def train_model(args):
     callbacks = []
     if args.time_budget:
         callbacks.append(("time_budget", TimeBudget(args.time_budget, args.amsgrad_from)))
+        if args.decay_from is not None:
+            decay = CosineTimeDecay(args.time_budget, args.decay_from, args.decay_to)
+            callbacks.append(("lr_decay", decay))
     model = make_gan(args, args.fit_seed, args.epochs, callbacks, source=args.resume)
     # read before fit: the output may be the directory the training resumes from
     previous = resumed_record(args.resume)
@@ -225,6 +289,9 @@ def train_model(args):
             "events_seed": args.seed,
             "time_budget_s": args.time_budget,
             "amsgrad_switch_epoch": int(model.net_.amsgrad_epoch),
+            "lr_decay": None
+            if args.decay_from is None
+            else {"from": args.decay_from, "to": args.decay_to},
         },
         "data": {
             "generator": "qestl.physics.neutrino.generate_events(target='12C', probe='numu')",

@@ -27,6 +27,7 @@ for different scenarios can go in parallel processes.
 import argparse
 import json
 import time
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -88,50 +89,77 @@ def source_summary(source):
     return {"name": str(source), "date": card["date"], "map_3d": card["all"]["map_3d"]}
 
 
-def run(scenario, n_events, method, args):
-    """Train one GAN of the new domain and score it; return its row."""
-    seed = {"A": 11, "B": 12, "C": 13}[scenario]
-    train = events(scenario, n_events, seed)
-    selection = events(scenario, args.selection, seed + 100)
-    steps_per_epoch = -(-n_events // ConditionalGAN().batch_size)
-    epochs = max(1, round(args.steps / steps_per_epoch))
-    # the same training settings for both methods, not inherited from the source
-    # (the shipped GAN was trained with a weight average of its generator)
-    params = dict(max_epochs=epochs, random_state=seed, generator_ema=args.generator_ema)
-    if method == "TL":
-        gan = ConditionalGAN.from_pretrained(args.source, freeze=1, **params)
-    else:
-        gan = ConditionalGAN(**params)
-    start = time.perf_counter()
-    gan.fit(
-        train["E_nu"],
-        train[["E_mu", "theta"]],
-        validation=(selection["E_nu"], selection[["E_mu", "theta"]]),
-    )
-    wall = time.perf_counter() - start
+def tl_settings(args):
+    """The fine-tuning settings given on the command line (the rest: from_pretrained's defaults)."""
+    given = {
+        "lr": args.lr,
+        "discriminator_lr": args.discriminator_lr,
+        "freeze": args.freeze,
+        "generator_ema": args.generator_ema,
+        "max_epochs": args.epochs,
+    }
+    return {k: v for k, v in given.items() if v is not None}
 
+
+def run(scenario, n_events, method, replicate, args):
+    """Train one GAN of the new domain and score it; return its row.
+
+    ``replicate`` seeds the training events and the fit, so replicates
+    differ in both (the spread a user sees between two data sets).
+    """
+    seed = {"A": 11, "B": 12, "C": 13}[scenario]
+    train = events(scenario, n_events, seed + 1000 * replicate)
+    selection = events(scenario, args.selection, seed + 100)
+    settings = tl_settings(args)
+    if method == "scratch":
+        # as many optimizer steps as the TL run of the same settings
+        tl = ConditionalGAN.from_pretrained(args.source, **settings)
+        gan = ConditionalGAN(
+            max_epochs=tl.max_epochs, generator_ema=tl.generator_ema, random_state=replicate
+        )
+    else:
+        gan = ConditionalGAN.from_pretrained(args.source, **settings, random_state=replicate)
+    start = time.perf_counter()
+    if method == "zero-shot":
+        gan = ConditionalGAN.load(args.source)
+    else:
+        gan.fit(
+            train["E_nu"],
+            train[["E_mu", "theta"]],
+            validation=(selection["E_nu"], selection[["E_mu", "theta"]]),
+        )
+    wall = time.perf_counter() - start
+    trained = method != "zero-shot"
     test = events(scenario, args.test, seed + 200)
     generated = gan.sample(test["E_nu"], random_state=seed + 300)
     row = {
         "scenario": scenario,
         "events": n_events,
         "method": method,
-        "epochs": epochs,
-        "steps_per_epoch": steps_per_epoch,
-        "generator_ema": args.generator_ema,
-        "best_epoch": int(gan.best_epoch_),
+        "variant": args.variant,
+        "replicate": replicate,
+        "settings": {
+            "lr": gan.lr,
+            "discriminator_lr": gan.discriminator_lr,
+            "freeze": gan.freeze,
+            "generator_ema": gan.generator_ema,
+            "max_epochs": gan.max_epochs,
+        },
+        "steps": gan.max_epochs * -(-n_events // gan.batch_size) if trained else 0,
+        "best_epoch": int(gan.best_epoch_) if trained else 0,
         "wall_s": wall,
         "test_events": args.test,
         "selection_events": args.selection,
         "per_energy_events": args.per_energy,
         "map_3d": map_3d(generated, test),
         "map_3d_no_tails": map_3d(generated, test, tails=False),
+        "map_3d_floor": map_3d(events(scenario, args.test, seed + 250), test),
         "emd": emd(generated, test),
         "w_generated": w_histogram(generated),
         "w_reference": w_histogram(test),
         "per_energy": {},
     }
-    if method == "TL":
+    if method != "scratch":
         row["source"] = source_summary(args.source)
     for k, energy in enumerate(TABLE_ENERGIES):
         reference = events(scenario, args.per_energy, seed + 400 + k, energy=energy)
@@ -145,7 +173,7 @@ def run(scenario, n_events, method, args):
 
 
 def sources_line(rows):
-    """A line naming the source GAN(s) the TL rows started from (recorded since 2026-12-01)."""
+    """A line naming the source GAN(s) the TL rows started from."""
     sources = {
         f"{s['name']} trained {s['date'][:10]}, MAP-3D {s['map_3d']:.2f}"
         for s in (r.get("source", {}) for r in rows)
@@ -154,63 +182,82 @@ def sources_line(rows):
     return [f"TL source: {'; '.join(sorted(sources))}.", ""] if sources else []
 
 
-def markdown(rows):
-    """The Markdown tables of all rows (gan_transfer.md)."""
-    rows = sorted(rows, key=lambda r: (r["scenario"], r["events"], r["method"] != "scratch"))
+def groups(rows):
+    """Rows grouped by (scenario, events, variant, method), replicates together, sorted."""
+    order = {"zero-shot": 0, "scratch": 1, "TL": 2}
+    grouped = {}
+    for r in rows:
+        key = (r["scenario"], r["events"], r["variant"], r["method"])
+        grouped.setdefault(key, []).append(r)
+    return dict(sorted(grouped.items(), key=lambda kv: (*kv[0][:3], order[kv[0][3]])))
+
+
+def spread(values, fmt):
+    """Median and, over several replicates, [min-max]."""
+    median = fmt.format(float(np.median(values)))
+    if len(values) == 1:
+        return median
+    return f"{median} [{fmt.format(min(values))}-{fmt.format(max(values))}]"
+
+
+def settings_text(r):
+    s = r["settings"]
+    return (
+        f"lr {s['lr']:g} / {s['discriminator_lr']:g}, freeze {s['freeze']}, "
+        f"ema {s['generator_ema']:g}, {r['steps']} steps"
+    )
+
+
+def markdown(rows, title):
+    """The Markdown tables of all rows: medians over replicates, paper beside."""
     lines = [
-        "# Carbon GAN transferred to new domains (Bonilla et al., Tables 2-4)",
+        f"# {title}",
         "",
-        "Scratch: ConditionalGAN defaults from random weights; TL: the shipped numu-carbon "
-        "GAN with its first stage (both networks) frozen. Same optimizer steps for both; "
-        "the kept epoch is the best (MAP-3D + MAP-3D w/o tails) / 2 on a separate "
-        "selection sample of the new domain. MAP-3D (14^3 bins) and EMD (qestl.metrics, "
-        "binned in proxy units) on independent test events of qestl's generator; two "
-        "generator samples of one distribution give MAP about 0.8. The paper's EMD is "
-        "defined differently: compare ratios, not values. One seed per row.",
+        "zero-shot: the source GAN as shipped, not trained on the new domain; scratch: "
+        "ConditionalGAN defaults from random weights, as many optimizer steps as TL; TL: "
+        "ConditionalGAN.from_pretrained(source) with the row's settings (variant "
+        "`defaults`: from_pretrained's own). The kept epoch is the best (MAP-3D + MAP-3D "
+        "w/o tails) / 2 on 100,000 separate selection events of the new domain. MAP-3D "
+        "(14^3 bins) and EMD (qestl.metrics, binned in proxy units) on independent test "
+        "events of qestl's generator; the floor is two generator samples of the new domain "
+        "against each other. Replicates differ in the training events and the fit seed: "
+        "median [min-max]. The paper's EMD is defined differently: compare ratios.",
         "",
         *sources_line(rows),
-        "Moving average of the generator's weights (generator_ema, both methods): "
-        f"{', '.join(sorted({str(r.get('generator_ema', 0.0)) for r in rows}))}.",
-        "",
-        "| scenario | events | method | MAP-3D | MAP-3D w/o tails | EMD | kept epoch / epochs "
-        "| train wall | paper EMD / MAP scratch -> TL | date | machine |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| scenario | events | variant | method | replicates | MAP-3D (floor) | MAP-3D w/o "
+        "tails | EMD | kept epoch / epochs | train wall | settings | paper MAP scratch -> TL |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        paper = PAPER.get((r["scenario"], r["events"]), "-") if r["method"] == "TL" else ""
+    for (scenario, n, variant, method), rs in groups(rows).items():
+        paper = PAPER.get((scenario, n), "-") if method == "TL" else ""
+        floor = float(np.median([r["map_3d_floor"] for r in rs]))
+        kept = ", ".join(str(r["best_epoch"]) for r in rs)
         lines.append(
-            f"| {r['scenario']} ({SCENARIOS[r['scenario']]['label']}) | {r['events']:,} | "
-            f"{r['method']} | {r['map_3d']:.2f} | {r['map_3d_no_tails']:.2f} | "
-            f"{r['emd']:.3f} | {r['best_epoch']} / {r['epochs']} | "
-            f"{r['wall_s'] / 60:.1f} min | {paper} | {r['date'][:10]} | {r['machine']} |"
+            f"| {scenario} ({SCENARIOS[scenario]['label']}) | {n:,} | {variant} | {method} | "
+            f"{len(rs)} | {spread([r['map_3d'] for r in rs], '{:.2f}')} ({floor:.2f}) | "
+            f"{spread([r['map_3d_no_tails'] for r in rs], '{:.2f}')} | "
+            f"{spread([r['emd'] for r in rs], '{:.3f}')} | "
+            f"{kept} / {rs[0]['settings']['max_epochs']} | "
+            f"{spread([r['wall_s'] / 60 for r in rs], '{:.1f}')} min | "
+            f"{settings_text(rs[0]) if method != 'zero-shot' else ''} | {paper} |"
         )
-    lines += ["", "Ratios scratch / TL (greater than 1: transfer learning wins):", ""]
-    lines += ["| scenario | events | MAP-3D | EMD |", "|---|---|---|---|"]
-    by_key = {(r["scenario"], r["events"], r["method"]): r for r in rows}
-    for (scenario, n, method), r in sorted(by_key.items()):
-        tl = by_key.get((scenario, n, "TL"))
-        if method == "scratch" and tl:
-            lines.append(
-                f"| {scenario} | {n:,} | {r['map_3d'] / tl['map_3d']:.2f} | "
-                f"{r['emd'] / tl['emd']:.2f} |"
-            )
+    machines = sorted({r["machine"] for r in rows})
+    lines += ["", f"Machines: {'; '.join(machines)}.", ""]
     lines += [
-        "",
-        "Per energy (MAP-2D on 50 x 50 bins in (E_mu', theta'), EMD), "
+        "Per energy: MAP-2D on 50 x 50 bins in (E_mu', theta'), medians over replicates, "
         f"{rows[0]['per_energy_events']:,} generated and reference events at each energy:",
         "",
-        "| scenario | events | method | "
-        + " | ".join(f"E_nu = {e} GeV MAP-2D / EMD" for e in TABLE_ENERGIES)
+        "| scenario | events | variant | method | "
+        + " | ".join(f"E_nu = {e} GeV" for e in TABLE_ENERGIES)
         + " |",
-        "|---|---|---|" + "---|" * len(TABLE_ENERGIES),
+        "|---|---|---|---|" + "---|" * len(TABLE_ENERGIES),
     ]
-    for r in rows:
+    for (scenario, n, variant, method), rs in groups(rows).items():
         cells = [
-            f"{r['per_energy'][str(e)]['map_2d']:.2f} / {r['per_energy'][str(e)]['emd']:.3f}"
+            spread([r["per_energy"][str(e)]["map_2d"] for r in rs], "{:.2f}")
             for e in TABLE_ENERGIES
         ]
-        lines.append(f"| {r['scenario']} | {r['events']:,} | {r['method']} | {' | '.join(cells)} |")
-    lines += ["", "![W distributions](gan_transfer.png)"]
+        lines.append(f"| {scenario} | {n:,} | {variant} | {method} | {' | '.join(cells)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -243,29 +290,43 @@ def main():
     parser.add_argument("scenarios", nargs="+", choices=sorted(SCENARIOS))
     parser.add_argument("--events", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--methods", nargs="+", default=["scratch", "TL"])
-    parser.add_argument("--steps", type=int, default=2000, help="optimizer steps per run")
+    parser.add_argument("--replicates", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--variant", default="defaults", help="name of the TL settings")
+    parser.add_argument("--lr", type=float, help="generator learning rate (TL)")
+    parser.add_argument("--discriminator-lr", type=float)
+    parser.add_argument("--freeze", type=int)
+    parser.add_argument("--generator-ema", type=float)
+    parser.add_argument("--epochs", type=int, help="max_epochs (both methods)")
     parser.add_argument("--selection", type=int, default=100_000, help="selection events")
     parser.add_argument("--test", type=int, default=1_000_000, help="test events")
     parser.add_argument("--per-energy", type=int, default=100_000)
     parser.add_argument("--source", default="numu-carbon")
     parser.add_argument(
-        "--generator-ema",
-        type=float,
-        default=ConditionalGAN().generator_ema,
-        help="moving average of the generator's weights, for both methods",
+        "--study",
+        action="store_true",
+        help="write to gan_transfer_tuning.{json,md} (the search for from_pretrained's defaults)",
     )
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--results", default=str(RESULTS))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    path = Path(args.results) / "gan_transfer.json"
+    name, title = (
+        "gan_transfer",
+        "Carbon GAN transferred to new domains (Bonilla et al., Tables 2-4)",
+    )
+    if args.study:
+        name, title = "gan_transfer_tuning", "Carbon GAN transfer: fine-tuning settings compared"
+    path = Path(args.results) / f"{name}.json"
+    key = ("scenario", "events", "method", "variant", "replicate")
     for scenario in args.scenarios:
         for n_events in args.events:
-            for method in args.methods:
-                row = run(scenario, n_events, method, args)
-                record_row(path, row, ("scenario", "events", "method"), markdown)
-                print({k: v for k, v in row.items() if not k.startswith("w_")})
-    figure(json.loads(path.read_text())["rows"], path.with_suffix(".png"))
+            for replicate in args.replicates:
+                for method in args.methods:
+                    row = run(scenario, n_events, method, replicate, args)
+                    record_row(path, row, key, partial(markdown, title=title))
+                    print({k: v for k, v in row.items() if not k.startswith("w_")}, flush=True)
+    if not args.study:
+        figure(json.loads(path.read_text())["rows"], path.with_suffix(".png"))
 
 
 if __name__ == "__main__":

@@ -285,7 +285,13 @@ def test_save_load_round_trip(gan, tmp_path):
 
 def test_from_pretrained_freezes_the_first_stage_and_survives_clone(gan, events):
     model = ConditionalGAN.from_pretrained(
-        gan, freeze=1, max_epochs=2, batch_size=100, map_bins=4, random_state=1, device="cpu"
+        gan,
+        freeze=1,
+        max_epochs=2,
+        batch_size=100,
+        validation_fraction=0,  # the last epoch, not possibly the source's weights
+        random_state=1,
+        device="cpu",
     )
     assert clone(model).source is model.source
     assert model.generator_width == gan.generator_width
@@ -314,6 +320,36 @@ def test_from_pretrained_freezes_the_first_stage_and_survives_clone(gan, events)
             gan, freeze=5, **{k: v for k, v in TINY.items() if k not in ("latent_dim",)}
         ).fit(*events)
     assert "PretrainedGAN" in repr(PretrainedGAN.resolve(gan))
+
+
+def test_fine_tuning_keeps_the_source_unless_an_epoch_beats_it():
+    def selection(model):
+        return dict(model.net_.callbacks_)["best_map_epoch"]
+
+    # generator events: the toy ones leave a tiny GAN no common MAP bin with them
+    muons = generate_events(3000, target="12C", probe="numu", random_state=5)
+    events = (muons["E_nu"], muons[["E_mu", "theta"]])
+    gan = ConditionalGAN(**{**TINY, "max_epochs": 4}).fit(*events)
+
+    scoring = dict(map_bins=4, validation_fraction=0.3, freeze=0, random_state=1)
+    # steps too small to move the generated events: every epoch ties the source, which stays
+    still = ConditionalGAN.from_pretrained(
+        gan, **scoring, max_epochs=2, lr=1e-30, discriminator_lr=1e-30
+    ).fit(*events)
+    assert np.isfinite(selection(still).start_score_)
+    assert np.allclose(still.history_[:, "valid_score"], selection(still).start_score_)
+    assert still.best_epoch_ == 0
+    # (the source's weights, not those of the last epoch: zero biases did move by 1e-30)
+    for name, tensor in still.module_.state_dict().items():
+        assert torch.equal(tensor, gan.module_.state_dict()[name]), name
+    # otherwise the lowest score wins, the source's counted as epoch 0
+    moved = ConditionalGAN.from_pretrained(
+        gan, **scoring, max_epochs=3, lr=0.05, discriminator_lr=0.05
+    ).fit(*events)
+    scores = [selection(moved).start_score_, *moved.history_[:, "valid_score"]]
+    assert moved.best_epoch_ == int(np.nanargmin(scores))
+    # a fit from random weights never scores them
+    assert selection(ConditionalGAN(**TINY).fit(*events)).start_score_ is None
 
 
 def test_cross_val_score_with_the_map_scorer(events):

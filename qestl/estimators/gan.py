@@ -171,7 +171,8 @@ class ConditionalGAN(TorchEstimator):
         ``valid_map``, ``valid_map_no_tails``, ``valid_score`` (and
         ``valid_map_raw``, the non-averaged generator's, with ``generator_ema``).
     best_epoch_ : int
-        Epoch kept (1-based).
+        Epoch kept (1-based); 0 when fine-tuning and no epoch scored better
+        than the source's weights on the validation events.
     n_frozen_ : int
         Stages held fixed in the last fit.
 
@@ -403,6 +404,7 @@ class ConditionalGAN(TorchEstimator):
                 reference,
                 self.map_bins,
                 int(rng.integers(2**31)),
+                score_start=self.source is not None,
             )
             callbacks.append(("best_map_epoch", selection))
         seed = int(rng.integers(2**31))

@@ -163,6 +163,11 @@ class BestMapEpoch(Callback):
     raw one's MAP-3D is recorded beside it as ``valid_map_raw``. Without any
     finite score the last epoch is kept.
 
+    With ``score_start`` the weights the fit starts from compete too, as
+    epoch 0 (``start_score_``): fine-tuning a pretrained GAN on a few events
+    can only make it worse on the new domain, and then the starting weights
+    are kept rather than the least bad epoch.
+
     Parameters
     ----------
     enu : Tensor (n, 1)
@@ -173,21 +178,39 @@ class BestMapEpoch(Callback):
         Bins per axis of the MAP-3D.
     seed : int
         Fixes the latents and the generator's noise.
+    score_start : bool, default False
+        Also score the starting weights, as epoch 0.
     """
 
-    def __init__(self, enu, reference, bins, seed):
+    def __init__(self, enu, reference, bins, seed, score_start=False):
         self.enu = enu
         self.reference = reference
         self.bins = bins
         self.seed = seed
+        self.score_start = score_start
 
     def on_train_begin(self, net, **kwargs):
-        """Draw the fixed latents; start the record."""
+        """Draw the fixed latents; start the record (with the starting weights' score)."""
         module = net.module_
         generator = torch.Generator().manual_seed(self.seed)
         self.z_ = torch.randn(len(self.enu), module.latent_dim, generator=generator)
         self.z_, self.enu_ = self.z_.to(net.device), self.enu.to(net.device)
         self.best_score_, self.best_epoch_, self.best_state_ = float("inf"), 0, None
+        self.start_score_ = None
+        if self.score_start:
+            self.start_score_ = self._score(*self._maps(module))
+            self._keep_if_best(self.start_score_, 0, module)
+
+    @staticmethod
+    def _score(tails, core):
+        """The mean of the finite MAPs; NaN when neither is."""
+        finite = [m for m in (tails, core) if np.isfinite(m)]
+        return float(np.mean(finite)) if finite else float("nan")
+
+    def _keep_if_best(self, score, epoch, module):
+        if score < self.best_score_:  # NaN (no common bin) never improves
+            self.best_score_, self.best_epoch_ = score, epoch
+            self.best_state_ = {k: v.detach().clone() for k, v in module.state_dict().items()}
 
     def _maps(self, module):
         """MAP-3D with and without tails of the module's generator on the validation events."""
@@ -204,14 +227,11 @@ class BestMapEpoch(Callback):
             net.history.record("valid_map_raw", self._maps(module)[0])
         with average.swapped_in() if average is not None else nullcontext():
             tails, core = self._maps(module)
-            finite = [m for m in (tails, core) if np.isfinite(m)]
-            score = float(np.mean(finite)) if finite else float("nan")
+            score = self._score(tails, core)
             net.history.record("valid_map", tails)
             net.history.record("valid_map_no_tails", core)
             net.history.record("valid_score", score)
-            if score < self.best_score_:  # NaN (no common bin) never improves
-                self.best_score_, self.best_epoch_ = score, len(net.history)
-                self.best_state_ = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            self._keep_if_best(score, len(net.history), module)
 
     def on_train_end(self, net, **kwargs):
         """Restore the best epoch's weights."""
