@@ -96,6 +96,7 @@ def tl_settings(args):
         "discriminator_lr": args.discriminator_lr,
         "freeze": args.freeze,
         "generator_ema": args.generator_ema,
+        "amsgrad_from": args.amsgrad_from,
         "max_epochs": args.epochs,
     }
     return {k: v for k, v in given.items() if v is not None}
@@ -143,6 +144,7 @@ def run(scenario, n_events, method, replicate, args):
             "discriminator_lr": gan.discriminator_lr,
             "freeze": gan.freeze,
             "generator_ema": gan.generator_ema,
+            "amsgrad_from": gan.amsgrad_from,
             "max_epochs": gan.max_epochs,
         },
         "steps": gan.max_epochs * -(-n_events // gan.batch_size) if trained else 0,
@@ -204,7 +206,8 @@ def settings_text(r):
     s = r["settings"]
     return (
         f"lr {s['lr']:g} / {s['discriminator_lr']:g}, freeze {s['freeze']}, "
-        f"ema {s['generator_ema']:g}, {r['steps']} steps"
+        f"ema {s['generator_ema']:g}, AMSGrad from {s.get('amsgrad_from', 0.5):g}, "
+        f"{r['steps']} steps"
     )
 
 
@@ -262,16 +265,24 @@ def markdown(rows, title):
 
 
 def figure(rows, path):
-    """W distributions of reference, scratch and TL per scenario at the smallest training size.
+    """W distributions of reference, zero-shot, scratch and TL at the smallest training size.
 
-    The paper's Fig. 6; histograms from the rows (``w_generated``, ``w_reference``).
+    The paper's Fig. 6; histograms from the rows (``w_generated``, ``w_reference``)
+    of replicate 0 with from_pretrained's defaults.
     """
     n_events = min(r["events"] for r in rows)
     scenarios = sorted({r["scenario"] for r in rows if r["events"] == n_events})
     fig, axes = plt.subplots(1, len(scenarios), figsize=(4.2 * len(scenarios), 3.4), squeeze=False)
     centres = 0.5 * (W_EDGES[1:] + W_EDGES[:-1])
     for ax, scenario in zip(axes[0], scenarios, strict=True):
-        chosen = [r for r in rows if r["scenario"] == scenario and r["events"] == n_events]
+        chosen = [
+            r
+            for r in rows
+            if r["scenario"] == scenario
+            and r["events"] == n_events
+            and r["replicate"] == 0
+            and r["variant"] in ("defaults", "source")
+        ]
         ax.fill_between(
             centres, chosen[0]["w_reference"], step="mid", alpha=0.3, label="qestl generator"
         )
@@ -296,6 +307,7 @@ def main():
     parser.add_argument("--discriminator-lr", type=float)
     parser.add_argument("--freeze", type=int)
     parser.add_argument("--generator-ema", type=float)
+    parser.add_argument("--amsgrad-from", type=float)
     parser.add_argument("--epochs", type=int, help="max_epochs (both methods)")
     parser.add_argument("--selection", type=int, default=100_000, help="selection events")
     parser.add_argument("--test", type=int, default=1_000_000, help="test events")

@@ -11,7 +11,7 @@ from sklearn.model_selection import cross_val_score
 import qestl.estimators.gan as gan_module
 import qestl.nn.gan as gan_nn
 from qestl.constants import M_MUON
-from qestl.estimators import ConditionalGAN, PretrainedGAN
+from qestl.estimators import GAN_FINE_TUNING, ConditionalGAN, PretrainedGAN
 from qestl.kinematics import (
     E_MU_GAP,
     emu_to_proxy,
@@ -440,6 +440,16 @@ def test_shipped_numu_carbon_gan_loads_and_samples_carbon_like_muons():
     assert median_theta[5.0] < median_theta[1.0] < 90.0
     tl = ConditionalGAN.from_pretrained("numu-carbon", freeze=1)
     assert tl.generator_width == gan.generator_width
+
+
+def test_from_pretrained_fine_tunes_with_its_own_defaults_unless_told(gan):
+    scratch = ConditionalGAN()
+    tuned = ConditionalGAN.from_pretrained(gan)
+    for name, value in GAN_FINE_TUNING.items():
+        assert getattr(tuned, name) == value != getattr(scratch, name), name
+    # the source's training settings are not inherited, the caller's win
+    assert ConditionalGAN.from_pretrained(gan, lr=3e-4).lr == 3e-4
+    assert tuned.max_epochs == scratch.max_epochs and tuned.freeze == 1
 
 
 def test_shipped_numu_carbon_gan_reproduces_its_model_card():

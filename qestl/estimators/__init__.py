@@ -12,7 +12,7 @@ saved it.
 
 from qestl.estimators._base import TorchEstimator
 from qestl.estimators.baselines import ScaledRegressor, SuperscalingRegressor
-from qestl.estimators.gan import ConditionalGAN
+from qestl.estimators.gan import GAN_FINE_TUNING, ConditionalGAN
 from qestl.estimators.regressor import CrossSectionRegressor
 from qestl.estimators.sources import (
     CARBON_SOURCE,
@@ -29,6 +29,7 @@ __all__ = [
     "CARBON_SOURCE",
     "ConditionalGAN",
     "CrossSectionRegressor",
+    "GAN_FINE_TUNING",
     "PretrainedGAN",
     "PretrainedModel",
     "ScaledRegressor",

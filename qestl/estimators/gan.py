@@ -19,7 +19,13 @@ from qestl.params import Interval, StrOptions
 from qestl.training import BestMapEpoch, GanNet
 from qestl.validation import check_dense_real, check_fit_size
 
-__all__ = ["ConditionalGAN"]
+__all__ = ["ConditionalGAN", "GAN_FINE_TUNING"]
+
+#: Settings of :meth:`ConditionalGAN.from_pretrained` that differ from a fit
+#: from scratch: smaller steps and a weight average keep the generator near
+#: the source while it adapts to a few thousand events
+#: (docs/validation/gan-transfer.md).
+GAN_FINE_TUNING = {"lr": 1e-5, "discriminator_lr": 1e-4, "generator_ema": 0.99}
 
 
 def _check_energies(E_nu):
@@ -275,6 +281,12 @@ class ConditionalGAN(TorchEstimator):
 
         Bonilla et al. freeze the first block of both networks and fine-tune
         the rest on 10k or 100k events of the new target, probe or model.
+        The fine-tuning defaults differ from a fit from scratch
+        (:data:`GAN_FINE_TUNING`): learning rates 1e-5 (generator) and 1e-4
+        (discriminator), five times smaller, and a moving average of the
+        generator's weights (``generator_ema=0.99``). The source's own
+        weights compete in the epoch selection as epoch 0, so fine-tuning
+        never keeps a generator that scores worse on the validation events.
 
         Parameters
         ----------
@@ -286,8 +298,8 @@ class ConditionalGAN(TorchEstimator):
             Leading stages of both networks held fixed; see
             :meth:`qestl.nn.gan.GanModule.freeze`.
         **params
-            Other constructor parameters; the architecture ones default to,
-            and must equal, the source's.
+            Other constructor parameters, over :data:`GAN_FINE_TUNING`; the
+            architecture ones default to, and must equal, the source's.
 
         Returns
         -------
@@ -298,7 +310,7 @@ class ConditionalGAN(TorchEstimator):
         clash = [name for name in GAN_ARCHITECTURE if name in params and params[name] != arch[name]]
         if clash:
             raise ValueError(f"{clash} must equal the source's {[arch[n] for n in clash]}")
-        return cls(**{**arch, **params}, source=source, freeze=freeze)
+        return cls(**{**arch, **GAN_FINE_TUNING, **params}, source=source, freeze=freeze)
 
     # -- building blocks -------------------------------------------------
     def _check_params(self):
