@@ -218,8 +218,9 @@ def markdown(rows, title):
         "",
         "zero-shot: the source GAN as shipped, not trained on the new domain; scratch: "
         "ConditionalGAN defaults from random weights, as many optimizer steps as TL; TL: "
-        "ConditionalGAN.from_pretrained(source) with the row's settings (variant "
-        "`defaults`: from_pretrained's own). The kept epoch is the best (MAP-3D + MAP-3D "
+        "ConditionalGAN.from_pretrained(source) with the settings of its row (in "
+        "gan_transfer.md, variant `defaults` is from_pretrained's own). The kept epoch "
+        "(0: the source's weights) is the best (MAP-3D + MAP-3D "
         "w/o tails) / 2 on 100,000 separate selection events of the new domain. MAP-3D "
         "(14^3 bins) and EMD (qestl.metrics, binned in proxy units) on independent test "
         "events of qestl's generator; the floor is two generator samples of the new domain "
@@ -235,16 +236,18 @@ def markdown(rows, title):
         paper = PAPER.get((scenario, n), "-") if method == "TL" else ""
         floor = float(np.median([r["map_3d_floor"] for r in rs]))
         kept = ", ".join(str(r["best_epoch"]) for r in rs)
+        kept = f"{kept} / {rs[0]['settings']['max_epochs']}" if method != "zero-shot" else ""
         lines.append(
             f"| {scenario} ({SCENARIOS[scenario]['label']}) | {n:,} | {variant} | {method} | "
             f"{len(rs)} | {spread([r['map_3d'] for r in rs], '{:.2f}')} ({floor:.2f}) | "
             f"{spread([r['map_3d_no_tails'] for r in rs], '{:.2f}')} | "
             f"{spread([r['emd'] for r in rs], '{:.3f}')} | "
-            f"{kept} / {rs[0]['settings']['max_epochs']} | "
+            f"{kept} | "
             f"{spread([r['wall_s'] / 60 for r in rs], '{:.1f}')} min | "
             f"{settings_text(rs[0]) if method != 'zero-shot' else ''} | {paper} |"
         )
-    machines = sorted({r["machine"] for r in rows})
+    # the label's measured matmul rate differs from run to run on one machine
+    machines = sorted({r["machine"].split(", bmm")[0] for r in rows})
     lines += ["", f"Machines: {'; '.join(machines)}.", ""]
     lines += [
         "Per energy: MAP-2D on 50 x 50 bins in (E_mu', theta'), medians over replicates, "
