@@ -7,21 +7,26 @@ Scenarios, each against qestl's own generator (:func:`qestl.physics.neutrino.gen
 - C: numu on 12C with the "changed" interaction model (M_A and resonance
   parameters as in the paper's NuWro 25.03 set-up, PHYSICS.md).
 
-For each scenario and training size (10k, 100k events), "scratch" trains a
-ConditionalGAN with default settings from random weights and "TL" starts
-from the shipped ``numu-carbon`` GAN with its first stage frozen
-(``ConditionalGAN.from_pretrained("numu-carbon", freeze=1)``). Both train for
-the same number of optimizer steps and keep the epoch with the best
-(MAP-3D + MAP-3D w/o tails) / 2 on a separate selection sample of the new
-domain (the paper selects on its 1M validation events). Scores: MAP-3D (all
-tails, w/o tails) and EMD over all energies on independent test events,
+For each scenario and training size (10k, 100k events), "zero-shot" scores
+the shipped ``numu-carbon`` GAN as it is, "TL" fine-tunes it with
+``ConditionalGAN.from_pretrained("numu-carbon")`` (its defaults, or the
+settings given on the command line), and "scratch" trains a ConditionalGAN
+with default settings from random weights for as many optimizer steps.
+Trained GANs keep the epoch with the best (MAP-3D + MAP-3D w/o tails) / 2 on
+a separate selection sample of the new domain (the paper selects on its 1M
+validation events). Scores: MAP-3D (all tails, w/o tails, and the floor of
+two generator samples) and EMD over all energies on independent test events,
 MAP-2D and EMD at E_nu = 0.5, 1, 3, 5, 9 GeV, and W histograms (the paper's
-Fig. 6), all in benchmarks/results/gan_transfer.{json,md,png}.
+Fig. 6), all in benchmarks/results/gan_transfer.{json,md,png}; with
+``--study``, in gan_transfer_tuning.{json,md} (the comparison of settings
+behind from_pretrained's defaults).
 
-    python benchmarks/gan_transfer.py A B C --events 10000 100000 [--threads 1]
+    python benchmarks/gan_transfer.py A B C --events 10000 --methods zero-shot TL scratch
+    python benchmarks/gan_transfer.py A B C --study --replicates 0 --variant low-lr --lr 1e-5
 
-Each (scenario, size, method) is one row; a rerun replaces its row, so runs
-for different scenarios can go in parallel processes.
+Replicates (``--replicates 0 1 2``) differ in the training events and the
+fit seed. Each (scenario, size, method, variant, replicate) is one row; a
+rerun replaces its row, so runs can go in parallel processes.
 """
 
 import argparse
