@@ -286,7 +286,8 @@ class ConditionalGAN(TorchEstimator):
         (discriminator), five times smaller, and a moving average of the
         generator's weights (``generator_ema=0.99``). The source's own
         weights compete in the epoch selection as epoch 0, so fine-tuning
-        never keeps a generator that scores worse on the validation events.
+        never keeps a generator that scores worse than the source's on the
+        validation events.
 
         Parameters
         ----------

@@ -165,8 +165,8 @@ class BestMapEpoch(Callback):
 
     With ``score_start`` the weights the fit starts from compete too, as
     epoch 0 (``start_score_``): fine-tuning a pretrained GAN on a few events
-    can only make it worse on the new domain, and then the starting weights
-    are kept rather than the least bad epoch.
+    can make it worse on the new domain, and then the starting weights are
+    kept rather than the least bad epoch.
 
     Parameters
     ----------
