@@ -222,7 +222,8 @@ def markdown(rows, title):
         f"# {title}",
         "",
         "zero-shot: the source GAN as shipped, not trained on the new domain; scratch: "
-        "ConditionalGAN defaults from random weights, as many optimizer steps as TL; TL: "
+        "ConditionalGAN defaults from random weights, with as many optimizer steps and "
+        "the same weight average as TL; TL: "
         "ConditionalGAN.from_pretrained(source) with the settings of its row (in "
         "gan_transfer.md, variant `defaults` is from_pretrained's own). The kept epoch "
         "(0: the source's weights) is the best (MAP-3D + MAP-3D "
