@@ -107,6 +107,18 @@ def tl_settings(args):
     return {k: v for k, v in given.items() if v is not None}
 
 
+def untrained_gan(method, replicate, args):
+    """The GAN a "TL" or "scratch" run fits, seeded by ``replicate``."""
+    settings = tl_settings(args)
+    tl = ConditionalGAN.from_pretrained(args.source, **settings, random_state=replicate)
+    if method == "TL":
+        return tl
+    # as many optimizer steps and the same weight average as the TL run
+    return ConditionalGAN(
+        max_epochs=tl.max_epochs, generator_ema=tl.generator_ema, random_state=replicate
+    )
+
+
 def run(scenario, n_events, method, replicate, args):
     """Train one GAN of the new domain and score it; return its row.
 
@@ -114,28 +126,21 @@ def run(scenario, n_events, method, replicate, args):
     differ in both (the spread a user sees between two data sets).
     """
     seed = {"A": 11, "B": 12, "C": 13}[scenario]
-    train = events(scenario, n_events, seed + 1000 * replicate)
-    selection = events(scenario, args.selection, seed + 100)
-    settings = tl_settings(args)
-    if method == "scratch":
-        # as many optimizer steps as the TL run of the same settings
-        tl = ConditionalGAN.from_pretrained(args.source, **settings)
-        gan = ConditionalGAN(
-            max_epochs=tl.max_epochs, generator_ema=tl.generator_ema, random_state=replicate
-        )
-    else:
-        gan = ConditionalGAN.from_pretrained(args.source, **settings, random_state=replicate)
-    start = time.perf_counter()
-    if method == "zero-shot":
-        gan = ConditionalGAN.load(args.source)
-    else:
+    trained = method != "zero-shot"
+    if trained:
+        gan = untrained_gan(method, replicate, args)
+        train = events(scenario, n_events, seed + 1000 * replicate)
+        selection = events(scenario, args.selection, seed + 100)
+        start = time.perf_counter()
         gan.fit(
             train["E_nu"],
             train[["E_mu", "theta"]],
             validation=(selection["E_nu"], selection[["E_mu", "theta"]]),
         )
+    else:
+        start = time.perf_counter()
+        gan = ConditionalGAN.load(args.source)
     wall = time.perf_counter() - start
-    trained = method != "zero-shot"
     test = events(scenario, args.test, seed + 200)
     generated = gan.sample(test["E_nu"], random_state=seed + 300)
     row = {
@@ -207,11 +212,15 @@ def spread(values, fmt):
     return f"{median} [{fmt.format(min(values))}-{fmt.format(max(values))}]"
 
 
+#: rows recorded before amsgrad_from was a row setting ran with the default
+AMSGRAD_FROM = ConditionalGAN().amsgrad_from
+
+
 def settings_text(r):
     s = r["settings"]
     return (
         f"lr {s['lr']:g} / {s['discriminator_lr']:g}, freeze {s['freeze']}, "
-        f"ema {s['generator_ema']:g}, AMSGrad from {s.get('amsgrad_from', 0.5):g}, "
+        f"ema {s['generator_ema']:g}, AMSGrad from {s.get('amsgrad_from', AMSGRAD_FROM):g}, "
         f"{r['steps']} steps"
     )
 
