@@ -40,7 +40,6 @@ import json
 import math
 import shutil
 import time
-from functools import partial
 from pathlib import Path
 
 import torch
@@ -96,7 +95,9 @@ def main():
     )
     parser.add_argument("--decay-to", type=float, default=0.1)
     parser.add_argument(
-        "--resume", help="saved GAN to continue training from (all stages trainable)"
+        "--resume",
+        help="saved GAN to continue training from (all stages trainable; exactly, with the "
+        "optimizers' moments, when it was saved with its training state)",
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2025, help="seed of the events")
@@ -128,16 +129,24 @@ def training_events(args):
 
 
 def make_gan(args, random_state, max_epochs, callbacks=(), source=None):
-    """A GAN with the command line's settings; from ``source``'s weights when given."""
-    start = ConditionalGAN if source is None else partial(ConditionalGAN.from_pretrained, source, 0)
-    widths = {}
+    """A GAN with the command line's settings; from ``source`` when given.
+
+    A source saved with its training state continues exactly (``warm_start``:
+    optimizer moments and weight average kept); one saved without starts new
+    optimizers from its weights.
+    """
     if source is None:
-        widths = {
-            "discriminator_width": args.discriminator_width,
-            "discriminator_blocks": args.discriminator_blocks,
-        }
-    return start(
-        **widths,
+        gan = ConditionalGAN(
+            discriminator_width=args.discriminator_width,
+            discriminator_blocks=args.discriminator_blocks,
+        )
+    else:
+        gan = ConditionalGAN.load(source)
+        if gan.training_state_ is None:
+            gan = ConditionalGAN.from_pretrained(source, freeze=0)
+        else:
+            gan.set_params(warm_start=True)
+    return gan.set_params(
         max_epochs=max_epochs,
         batch_size=args.batch,
         lr=args.lr,
@@ -289,6 +298,8 @@ def train_model(args):
             "events_seed": args.seed,
             "time_budget_s": args.time_budget,
             "amsgrad_switch_epoch": int(model.net_.amsgrad_epoch),
+            # False: a resumed stage started new optimizers from the saved weights
+            "optimizers_continued": bool(model.warm_start),
             "lr_decay": None
             if args.decay_from is None
             else {"from": args.decay_from, "to": args.decay_to},
@@ -310,7 +321,7 @@ def train_model(args):
         "resumed_from": previous,
     }
     out = Path(args.output)
-    model.save(out)
+    model.save(out, training_state=True)
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     print(json.dumps({k: v for k, v in record.items() if "per_epoch" not in k}, indent=1))
 

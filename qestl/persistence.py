@@ -7,6 +7,10 @@ object that is not a tensor or a plain container), so loading a model file
 from elsewhere never runs code. The config records the sha256 of the weights
 file, and loading refuses weights that no longer match it: a damaged or
 altered file is never used.
+
+A model may also keep its training state (``training_state.pt``, read the
+same way and checked against its own sha256 in the config): what an
+estimator needs to continue its training exactly, such as optimizer moments.
 """
 
 import hashlib
@@ -26,6 +30,7 @@ __all__ = [
     "ModelSnapshot",
     "load_model_dir",
     "json_floats",
+    "load_training_state",
     "resolve_model_dir",
     "save_model_config",
     "save_model_dir",
@@ -33,9 +38,9 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
-_CONFIG, _WEIGHTS = "config.json", "weights.pt"
-#: Key of ``config.json`` holding the sha256 of ``weights.pt``.
-_HASH = "weights_sha256"
+_CONFIG, _WEIGHTS, _TRAINING = "config.json", "weights.pt", "training_state.pt"
+#: Keys of ``config.json`` holding the sha256 of ``weights.pt`` and ``training_state.pt``.
+_HASH, _TRAINING_HASH = "weights_sha256", "training_state_sha256"
 
 
 def sha256_of(path):
@@ -66,11 +71,11 @@ def _umask():
     return mask
 
 
-def save_model_dir(path, config, state, dtype=None):
+def save_model_dir(path, config, state, dtype=None, training_state=None):
     """Write ``config`` (JSON-serialisable dict) and ``state`` (name -> Tensor) to ``path``.
 
     The config gets the sha256 of the weights file as written, which
-    :func:`load_model_dir` checks.
+    :func:`load_model_dir` checks; likewise for the training state.
 
     Parameters
     ----------
@@ -81,6 +86,11 @@ def save_model_dir(path, config, state, dtype=None):
     dtype : torch.dtype, optional
         Store floating-point tensors in this type (``torch.float16`` halves
         the file; loading casts back to the module's type).
+    training_state : dict, optional
+        Nested dicts and lists of tensors, numbers and strings (what
+        ``torch.load(weights_only=True)`` reads back), written at full
+        precision to ``training_state.pt``. Without it a training state
+        saved there before is removed, so it never outlives its weights.
 
     Returns
     -------
@@ -96,8 +106,26 @@ def save_model_dir(path, config, state, dtype=None):
             for name, tensor in cpu_state.items()
         }
     _replace_atomically(path / _WEIGHTS, lambda stream: torch.save(cpu_state, stream))
-    save_model_config(path, {**config, _HASH: sha256_of(path / _WEIGHTS)})
+    hashes = {_HASH: sha256_of(path / _WEIGHTS), _TRAINING_HASH: None}
+    if training_state is not None:
+        on_cpu = _to_cpu(training_state)
+        _replace_atomically(path / _TRAINING, lambda stream: torch.save(on_cpu, stream))
+        hashes[_TRAINING_HASH] = sha256_of(path / _TRAINING)
+    elif (path / _TRAINING).exists():
+        (path / _TRAINING).unlink()
+    save_model_config(path, {**config, **hashes})
     return path
+
+
+def _to_cpu(value):
+    """A nested structure with every tensor detached and moved to the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_to_cpu(v) for v in value)
+    return value
 
 
 def save_model_config(path, config):
@@ -116,13 +144,15 @@ def save_model_config(path, config):
     """
     path = Path(path)
     config = {"format_version": FORMAT_VERSION, **config}
-    if _HASH not in config and (path / _CONFIG).is_file():
+    missing = [key for key in (_HASH, _TRAINING_HASH) if key not in config]
+    if missing and (path / _CONFIG).is_file():
         try:
-            recorded = json.loads((path / _CONFIG).read_text()).get(_HASH)
+            recorded = json.loads((path / _CONFIG).read_text())
+            recorded = {key: recorded.get(key) for key in missing}
         except (ValueError, AttributeError):  # a damaged config records nothing to keep
-            recorded = None
-        if recorded is not None:
-            config[_HASH] = recorded
+            recorded = {}
+        config.update({k: v for k, v in recorded.items() if v is not None})
+    config = {k: v for k, v in config.items() if not (k == _TRAINING_HASH and v is None)}
     text = json.dumps(config, indent=2, sort_keys=True) + "\n"
     _replace_atomically(path / _CONFIG, lambda stream: stream.write(text.encode()))
 
@@ -215,6 +245,7 @@ def load_model_dir(name_or_path, map_location="cpu"):
             f"(this qestl reads format {FORMAT_VERSION})"
         )
     expected = config.pop(_HASH, None)
+    config.pop(_TRAINING_HASH, None)
     # torch.load(weights_only=True) never runs code, so reading first is safe; it
     # names a file holding objects other than tensors more precisely than a hash can
     state = _read_weights(weights_file, map_location)
@@ -232,6 +263,47 @@ def load_model_dir(name_or_path, map_location="cpu"):
             "altered; restore it or save the model again"
         )
     return config, state
+
+
+def load_training_state(name_or_path, map_location="cpu"):
+    """The training state saved beside a model (:func:`save_model_dir`), checked.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        See :func:`resolve_model_dir`.
+    map_location : str or torch.device
+
+    Returns
+    -------
+    dict or None
+        None when the model was saved without one.
+
+    Raises
+    ------
+    ValueError
+        When the file is missing though the config records one, is not a
+        readable tensor file, or its sha256 is not the recorded one.
+    pickle.UnpicklingError
+        When it holds objects other than tensors and plain containers.
+    """
+    path = resolve_model_dir(name_or_path)
+    expected = _read_config(path / _CONFIG).get(_TRAINING_HASH)
+    training_file = path / _TRAINING
+    if expected is None:
+        return None
+    if not training_file.is_file():
+        raise ValueError(
+            f"{training_file}: missing, though {_CONFIG} records a training state; "
+            "restore it or save the model again"
+        )
+    if (actual := sha256_of(training_file)) != expected:
+        raise ValueError(
+            f"{training_file}: not the file saved with this model (sha256 {actual[:16]}..., "
+            f"{_CONFIG} records {str(expected)[:16]}...): it is damaged or was altered; "
+            "restore it or save the model again"
+        )
+    return _torch_load(training_file, map_location)
 
 
 def _read_config(config_file):
@@ -256,21 +328,25 @@ def _read_weights(weights_file, map_location):
         raise FileNotFoundError(
             f"{weights_file}: missing (a saved model holds it beside {_CONFIG})"
         )
+    state = _torch_load(weights_file, map_location)
+    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
+        raise ValueError(f"{weights_file}: expected a mapping of names to tensors")
+    return state
+
+
+def _torch_load(file, map_location):
+    """``torch.load(weights_only=True)`` of ``file``; every failure names the file."""
     try:
-        state = torch.load(weights_file, map_location=map_location, weights_only=True)
+        return torch.load(file, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         raise pickle.UnpicklingError(
-            f"{weights_file}: torch.load(weights_only=True) refused it: it holds something "
+            f"{file}: torch.load(weights_only=True) refused it: it holds something "
             f"other than tensors, or is damaged ({_reason(error)})"
         ) from None
     except Exception as error:  # a damaged zip fails inside torch in many ways
         raise ValueError(
-            f"{weights_file}: not a readable tensor file ({_reason(error)}): it is "
-            "truncated or damaged"
+            f"{file}: not a readable tensor file ({_reason(error)}): it is truncated or damaged"
         ) from None
-    if not isinstance(state, dict) or not all(isinstance(t, torch.Tensor) for t in state.values()):
-        raise ValueError(f"{weights_file}: expected a mapping of names to tensors")
-    return state
 
 
 def _reason(error):

@@ -60,3 +60,23 @@ def test_swapped_in_lends_the_average_and_gives_the_weights_back():
 def test_decay_outside_the_open_unit_interval_is_refused(decay):
     with pytest.raises(ValueError, match="decay must be in"):
         WeightAverage(one_weight(0.0), decay)
+
+
+def test_a_restored_average_continues_as_the_original_would():
+    module = one_weight(1.0)
+    original = WeightAverage(module, decay=0.9)
+    for value in (1.0, 2.0, 4.0):
+        set_weight(module, value)
+        original.update()
+    saved = original.state_dict()
+    restored = WeightAverage(one_weight(0.0), decay=0.9)
+    restored.load_state_dict(saved)
+    assert restored.n_updates == 3 and averaged_weight(restored) == averaged_weight(original)
+    set_weight(module, 8.0)
+    set_weight(restored.module, 8.0)
+    original.update()
+    restored.update()  # the warm-up decay of update 4, not a first copy
+    assert averaged_weight(restored) == pytest.approx(averaged_weight(original))
+    assert averaged_weight(restored) != 8.0
+    with pytest.raises(ValueError, match="do not match"):
+        WeightAverage(torch.nn.Linear(2, 1), decay=0.9).load_state_dict(saved)

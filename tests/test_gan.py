@@ -535,3 +535,92 @@ def test_configs_saved_before_kinematic_features_load_without_them(gan, tmp_path
     assert PretrainedGAN.resolve(path).architecture["kinematic_features"] is False
     assert ConditionalGAN.load(path, device="cpu").kinematic_features is False
     assert ConditionalGAN.from_pretrained(path).kinematic_features is False
+
+
+def _steps(optimizer_state):
+    return {int(s["step"]) for s in optimizer_state["state"].values()}
+
+
+def test_warm_start_continues_the_optimizers_and_the_weight_average(events):
+    params = {**TINY, "max_epochs": 2, "validation_fraction": 0.0, "generator_ema": 0.9}
+    gan = ConditionalGAN(**params).fit(*events)
+    batches = int(np.ceil(len(events[0]) / TINY["batch_size"]))
+    first = gan.training_state_
+    assert _steps(first["optimizer"]) == {2 * batches}
+    assert _steps(first["optimizer_discriminator"]) == {2 * batches * 5}
+    assert first["generator_average"]["n_updates"] == 2 * batches
+    # AMSGrad was switched on after epoch 1; a continuation keeps it, at its own rates
+    gan.set_params(warm_start=True, max_epochs=1, lr=1e-4, discriminator_lr=2e-4)
+    gan.fit(*events)
+    second = gan.training_state_
+    assert _steps(second["optimizer"]) == {3 * batches}
+    assert _steps(second["optimizer_discriminator"]) == {3 * batches * 5}
+    assert second["generator_average"]["n_updates"] == 3 * batches
+    groups = gan.net_.optimizer_.param_groups + gan.net_.optimizer_discriminator_.param_groups
+    assert all(g["amsgrad"] for g in groups)
+    assert [g["lr"] for g in groups] == [1e-4, 2e-4]
+    # without warm_start the same estimator starts afresh
+    gan.set_params(warm_start=False).fit(*events)
+    assert _steps(gan.training_state_["optimizer"]) == {batches}
+
+
+def test_a_restored_training_takes_the_step_the_uninterrupted_one_would(events):
+    # no weight average and no selection: the fitted net is left exactly where training ended
+    gan = ConditionalGAN(**{**TINY, "max_epochs": 2, "validation_fraction": 0.0}).fit(*events)
+    resumed = ConditionalGAN(**{**TINY, "validation_fraction": 0.0})
+    resumed.net_ = resumed._make_net(resumed._build_module(), []).initialize()
+    resumed.net_.restore_training_state(gan.training_state_)
+    fresh = resumed._make_net(resumed._build_module(), []).initialize()
+    fresh.module_.load_state_dict(gan.training_state_["module"])  # weights only, new moments
+    resumed.net_.generator_average_ = fresh.generator_average_ = None  # set by fit otherwise
+    enu = torch.as_tensor(enu_to_proxy(events[0][:100]), dtype=torch.float32)[:, None]
+    target = torch.rand(100, 2)
+    after = {}
+    for name, net in [("uninterrupted", gan.net_), ("restored", resumed.net_), ("fresh", fresh)]:
+        net.history.new_epoch()
+        net.history.new_batch()  # train_step records the discriminator's loss there
+        torch.manual_seed(7)
+        net.train_step((enu, target))
+        after[name] = net.module_.state_dict()
+    for key, tensor in after["uninterrupted"].items():
+        assert torch.equal(after["restored"][key], tensor), key
+    assert not all(torch.equal(after["fresh"][k], t) for k, t in after["uninterrupted"].items())
+
+
+def test_warm_start_keeps_the_kept_model_unless_an_epoch_beats_it():
+    muons = generate_events(3000, target="12C", probe="numu", random_state=5)
+    events = (muons["E_nu"], muons[["E_mu", "theta"]])
+    gan = ConditionalGAN(**{**TINY, "max_epochs": 4}).fit(*events)
+    kept = {k: v.clone() for k, v in gan.module_.state_dict().items()}
+    gan.set_params(warm_start=True, max_epochs=2, lr=1e-30, discriminator_lr=1e-30)
+    gan.fit(*events)
+    # the continuation starts where training ended (epoch 4), but the kept model competes
+    selection = dict(gan.net_.callbacks_)["best_map_epoch"]
+    assert np.isfinite(selection.start_score_)
+    assert gan.best_epoch_ == 0
+    for name, tensor in gan.module_.state_dict().items():
+        assert torch.equal(tensor, kept[name]), name
+
+
+def test_the_training_state_saves_loads_and_continues_alike(events, tmp_path):
+    params = {**TINY, "max_epochs": 1, "generator_ema": 0.9}
+    gan = ConditionalGAN(**params).fit(*events)
+    gan.save(tmp_path / "with", training_state=True)
+    gan.save(tmp_path / "without")
+    assert ConditionalGAN.load(tmp_path / "without").training_state_ is None
+    loaded = ConditionalGAN.load(tmp_path / "with", device="cpu")
+    continued = [m.set_params(warm_start=True).fit(*events) for m in (gan, loaded)]
+    pd.testing.assert_frame_equal(
+        continued[0].sample([0.7, 4.0], 20, 5), continued[1].sample([0.7, 4.0], 20, 5)
+    )
+    # a GAN loaded without its training state says how to continue, before any work
+    bare = ConditionalGAN.load(tmp_path / "without").set_params(warm_start=True)
+    with pytest.raises(ValueError, match="saved without its training state.*from_pretrained"):
+        bare.fit(None, None)
+    with pytest.raises(ValueError, match="holds no training state"):
+        bare.save(tmp_path / "again", training_state=True)
+    # and one of another architecture is refused, naming why
+    other = ConditionalGAN(**{**params, "generator_width": 9}).fit(*events)
+    other.training_state_ = loaded.training_state_
+    with pytest.raises(ValueError, match="does not fit this GAN"):
+        other.set_params(warm_start=True).fit(*events)

@@ -183,3 +183,35 @@ def test_qestl_load_gives_the_estimator_that_saved_and_refuses_others(tmp_path):
     save_model_config(folder, {**config, "estimator": "ScaledRegressor"})
     with pytest.raises(ValueError, match="unknown estimator 'ScaledRegressor' in a saved model"):
         qestl.load(folder)
+
+
+def test_a_training_state_round_trips_checked_and_never_outlives_its_weights(tmp_path, state):
+    from qestl.persistence import load_training_state
+
+    training = {
+        "optimizer": {"state": {0: {"step": torch.tensor(7.0)}}, "param_groups": [{"lr": 1e-3}]},
+        "average": [torch.arange(3.0)],
+        "frozen_stages": 1,
+    }
+    path = save_model_dir(tmp_path / "m", {"estimator": "Toy"}, state, training_state=training)
+    loaded = load_training_state(path)
+    assert loaded["frozen_stages"] == 1 and loaded["optimizer"]["param_groups"] == [{"lr": 1e-3}]
+    assert torch.equal(loaded["optimizer"]["state"][0]["step"], torch.tensor(7.0))
+    assert torch.equal(loaded["average"][0], torch.arange(3.0))
+    # the model loads as before, its config without the training state's hash
+    assert load_model_dir(path)[0] == {"estimator": "Toy", "format_version": 1}
+    # updating the config keeps both hashes
+    save_model_config(path, {"estimator": "Toy", "params": {"k": 2}})
+    assert load_training_state(path)["frozen_stages"] == 1
+    # damage is refused, naming the file
+    _flip(path / "training_state.pt", 100)
+    with pytest.raises(ValueError, match="training_state.pt: not the file saved"):
+        load_training_state(path)
+    (path / "training_state.pt").unlink()
+    with pytest.raises(ValueError, match="training_state.pt: missing"):
+        load_training_state(path)
+    # saving the model again without one removes a stale training state
+    save_model_dir(path, {"estimator": "Toy"}, state, training_state=training)
+    save_model_dir(path, {"estimator": "Toy"}, state)
+    assert not (path / "training_state.pt").exists()
+    assert load_training_state(path) is None

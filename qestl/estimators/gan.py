@@ -16,6 +16,7 @@ from qestl.metrics import event_proxies, map_criterion, muon_columns
 from qestl.nn import resolve_freeze
 from qestl.nn.gan import SAMPLE_CHUNK, Discriminator, GanModule, Generator, generate_proxies
 from qestl.params import Interval, StrOptions
+from qestl.persistence import load_training_state, save_model_dir
 from qestl.training import BestMapEpoch, GanNet
 from qestl.validation import check_dense_real, check_fit_size
 
@@ -156,6 +157,15 @@ class ConditionalGAN(TorchEstimator):
         Leading stages of both networks held at the source's weights
         (:meth:`qestl.nn.gan.GanModule.freeze`, :func:`qestl.nn.resolve_freeze`);
         only with a source.
+    warm_start : bool, default False
+        When the GAN is already fitted, ``fit`` continues its training where
+        it ended (``training_state_``: both networks, both optimizers'
+        moments and step counts, the generator's weight average) for
+        ``max_epochs`` more epochs, at the current learning rates; the model
+        the last fit kept competes in the selection as epoch 0. New
+        optimizers would instead restart Adam's moments, a kick that cost the
+        carbon GAN 0.1-0.4 in MAP-3D (docs/validation/gan-baseline-limits.md).
+        A loaded GAN continues only when saved with ``training_state=True``.
     device : str, default "auto"
         "auto" uses CUDA when available.
     random_state : int or None
@@ -181,6 +191,12 @@ class ConditionalGAN(TorchEstimator):
         than the source's weights on the validation events.
     n_frozen_ : int
         Stages held fixed in the last fit.
+    training_state_ : dict or None
+        Where the last fit's training ended, for ``warm_start`` and
+        ``save(training_state=True)``: ``module`` (the networks' weights, the
+        generator's own rather than its average), ``optimizer``,
+        ``optimizer_discriminator`` (torch state dicts), ``generator_average``
+        and ``frozen_stages``. None for a GAN loaded without it.
 
     Examples
     --------
@@ -219,6 +235,7 @@ class ConditionalGAN(TorchEstimator):
         "map_bins": [Interval(Integral, 1, None, closed="left")],
         "source": [PretrainedGAN, None],
         "freeze": [Interval(Integral, 0, None, closed="left"), StrOptions({"full", "shallow"})],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -244,6 +261,7 @@ class ConditionalGAN(TorchEstimator):
         map_bins=14,
         source=None,
         freeze=0,
+        warm_start=False,
         device="auto",
         random_state=None,
         verbose=0,
@@ -270,6 +288,7 @@ class ConditionalGAN(TorchEstimator):
         self.map_bins = map_bins
         self.source = source
         self.freeze = freeze
+        self.warm_start = warm_start
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -389,6 +408,7 @@ class ConditionalGAN(TorchEstimator):
             0 <= theta <= 180 degrees, or NaN (naming the rows).
         """
         self._check_params()
+        continued = self._training_to_continue()
         # Before any column is read: y given, and enough events for the validation draw.
         fraction = self.validation_fraction if validation is None else 0.0
         needed = max(2, int(np.ceil(1 / fraction)) if fraction > 0 else 2)
@@ -417,22 +437,46 @@ class ConditionalGAN(TorchEstimator):
                 reference,
                 self.map_bins,
                 int(rng.integers(2**31)),
-                score_start=self.source is not None,
+                score_start=self.source is not None or continued is not None,
+                start_state=None if continued is None else self.module_.state_dict(),
             )
             callbacks.append(("best_map_epoch", selection))
         seed = int(rng.integers(2**31))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             module = self._build_module()
-            self.n_frozen_ = self._prepare_module(module)
-            self.net_ = self._make_net(module, callbacks)
-            self.net_.fit(
-                torch.as_tensor(enu, dtype=torch.float32),
-                torch.as_tensor(target, dtype=torch.float32),
-            )
+            enu, target = (torch.as_tensor(a, dtype=torch.float32) for a in (enu, target))
+            if continued is None:
+                self.n_frozen_ = self._prepare_module(module)
+                self.net_ = self._make_net(module, callbacks)
+                self.net_.fit(enu, target)
+            else:
+                self.n_frozen_ = continued["frozen_stages"]
+                module.freeze(self.n_frozen_)  # before the optimizers: they skip frozen weights
+                self.net_ = self._make_net(module, callbacks).initialize()
+                self.net_.restore_training_state(continued)
+                self.net_.partial_fit(enu, target)  # keeps the restored optimizers
+        self.training_state_ = {
+            **self.net_.final_training_state_,
+            "frozen_stages": int(self.n_frozen_),
+        }
         self.best_epoch_ = selection.best_epoch_ if len(enu_valid) else len(self.net_.history)
         self.n_features_in_ = 1
         return self
+
+    def _training_to_continue(self):
+        """The training state ``fit`` continues from; None for a fresh fit."""
+        if not self.warm_start or not hasattr(self, "net_"):
+            return None
+        state = getattr(self, "training_state_", None)
+        if state is None:
+            raise ValueError(
+                "warm_start=True continues a training, but this GAN was loaded from a model "
+                "saved without its training state: save it with save(path, "
+                "training_state=True), or start new optimizers from its weights with "
+                "ConditionalGAN.from_pretrained(path, freeze=0)"
+            )
+        return state
 
     def _prepare_module(self, module):
         """Load the source's weights and freeze its leading stages; return how many."""
@@ -525,6 +569,61 @@ class ConditionalGAN(TorchEstimator):
         return -map_criterion(generated, test, self.map_bins)
 
     # -- persistence -----------------------------------------------------
+    def save(self, path, dtype=None, training_state=False):
+        """Write the fitted GAN to a directory (``config.json`` + ``weights.pt``, no pickle).
+
+        Parameters
+        ----------
+        path : str or path-like
+        dtype : torch.dtype, optional
+            Storage type of the weights; ``torch.float16`` halves the file.
+        training_state : bool, default False
+            Also write ``training_state_`` (``training_state.pt``, full
+            precision, about four times the weights' size), so that the
+            loaded GAN can continue its training exactly (``warm_start``).
+
+        Returns
+        -------
+        pathlib.Path
+
+        Raises
+        ------
+        ValueError
+            With ``training_state=True`` for a GAN that holds none (loaded
+            from a model saved without it).
+        """
+        state = None
+        if training_state:
+            state = getattr(self, "training_state_", None)
+            if state is None:
+                raise ValueError(
+                    "this GAN holds no training state to save: it was loaded from a model "
+                    "saved without one"
+                )
+        return save_model_dir(path, self._config(), self._state(), dtype, training_state=state)
+
+    @classmethod
+    def load(cls, path, device="auto"):
+        """Load a GAN written by :meth:`save`, or ``"numu-carbon"``, with any training state.
+
+        Parameters
+        ----------
+        path : str or path-like
+        device : str, default "auto"
+
+        Returns
+        -------
+        ConditionalGAN
+
+        Raises
+        ------
+        ValueError
+            For another kind of model, or damaged weights or training state.
+        """
+        model = super().load(path, device)
+        model.training_state_ = load_training_state(path)
+        return model
+
     def _config(self):
         """What :meth:`save` writes to ``config.json`` (beside both networks' tensors)."""
         check_is_fitted(self, "net_")

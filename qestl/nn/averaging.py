@@ -67,6 +67,46 @@ class WeightAverage:
         if self.n_updates > 0:
             self._set_parameters(self.average.module.parameters())
 
+    def state_dict(self):
+        """The average and its update count, to continue it in another fit.
+
+        Returns
+        -------
+        dict
+            ``parameters``: list of Tensor (the averaged parameters, in the
+            module's order); ``n_updates``: int.
+        """
+        return {
+            "parameters": [p.detach().clone() for p in self.average.module.parameters()],
+            "n_updates": self.n_updates,
+        }
+
+    def load_state_dict(self, state):
+        """Continue the average saved by :meth:`state_dict` (same module architecture).
+
+        Parameters
+        ----------
+        state : dict
+
+        Raises
+        ------
+        ValueError
+            When the saved parameters do not match the module's in number or shape.
+        """
+        averaged = list(self.average.module.parameters())
+        saved = state["parameters"]
+        shapes = [tuple(p.shape) for p in averaged]
+        if [tuple(t.shape) for t in saved] != shapes:
+            raise ValueError(
+                f"the saved weight average holds {len(saved)} tensors that do not match the "
+                f"module's {len(shapes)} parameters"
+            )
+        with torch.no_grad():
+            for parameter, tensor in zip(averaged, saved, strict=True):
+                parameter.copy_(tensor)
+        self.n_updates = int(state["n_updates"])
+        self.average.n_averaged.fill_(self.n_updates)
+
     def _set_parameters(self, tensors):
         with torch.no_grad():
             for parameter, tensor in zip(self.module.parameters(), tensors, strict=True):

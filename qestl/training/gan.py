@@ -1,5 +1,6 @@
 """skorch net and callback of the conditional GAN: the two-optimizer step, epoch selection."""
 
+import copy
 from contextlib import nullcontext
 
 import numpy as np
@@ -50,6 +51,9 @@ class GanNet(NeuralNet):
     ``generator_ema`` > 0 a moving average of the generator's weights
     (``generator_average_``, :class:`qestl.nn.averaging.WeightAverage`)
     follows every generator update and replaces its weights when training ends.
+    ``final_training_state_`` keeps where the training ended (weights,
+    moments, average) so that another net can continue it exactly
+    (:meth:`restore_training_state`).
 
     Trains a :class:`qestl.nn.gan.GanModule`; X holds E_nu' (n, 1), y the
     events' (theta', E_mu') (n, 2).
@@ -99,25 +103,84 @@ class GanNet(NeuralNet):
             setattr(self, attr, self.optimizer(*args, **kwargs, amsgrad=amsgrad))
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Start the generator's weight average (a fresh one every fit)."""
+        """Start the generator's weight average (fresh, or the restored one's continuation)."""
         super().on_train_begin(net, X=X, y=y, **kwargs)
         generator = self.module_.generator
         self.generator_average_ = (
             WeightAverage(generator, self.generator_ema) if self.generator_ema > 0 else None
         )
+        restored = getattr(self, "restored_average_", None)
+        if restored is not None and self.generator_average_ is not None:
+            self.generator_average_.load_state_dict(restored)
+        self.restored_average_ = None
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        """Leave the generator with the averaged weights (before any epoch selection)."""
+        """Record the training state; leave the generator with the averaged weights.
+
+        Both happen before any epoch selection restores a better epoch.
+        """
         super().on_train_end(net, X=X, y=y, **kwargs)
+        self.final_training_state_ = self._current_training_state()
         if self.generator_average_ is not None:
             self.generator_average_.copy_to_module()
+
+    def _current_training_state(self):
+        average = self.generator_average_
+        return {
+            "module": {k: v.detach().clone() for k, v in self.module_.state_dict().items()},
+            "optimizer": copy.deepcopy(self.optimizer_.state_dict()),
+            "optimizer_discriminator": copy.deepcopy(self.optimizer_discriminator_.state_dict()),
+            "generator_average": None if average is None else average.state_dict(),
+        }
+
+    def restore_training_state(self, state):
+        """Continue a training where :attr:`final_training_state_` of another net left it.
+
+        Loads the networks' weights at the end of that training (the
+        generator's own, not its average) and both optimizers' moments and
+        step counts (AMSGrad stays on once switched); the generator's weight
+        average continues from the next ``fit``'s start. Learning rates,
+        betas and weight decay stay this net's, so a continuation may take
+        smaller steps. Call after :meth:`initialize`, before ``partial_fit``.
+
+        Parameters
+        ----------
+        state : dict
+            ``module`` (name -> Tensor), ``optimizer`` and
+            ``optimizer_discriminator`` (torch state dicts),
+            ``generator_average`` (:meth:`WeightAverage.state_dict` or None).
+
+        Raises
+        ------
+        ValueError
+            When the state belongs to networks of another architecture or
+            with other trainable parameters.
+        """
+        try:
+            self.module_.load_state_dict(state["module"])
+            for name in ("optimizer", "optimizer_discriminator"):
+                optimizer = getattr(self, f"{name}_")
+                settings = [
+                    {k: v for k, v in group.items() if k not in ("params", "amsgrad")}
+                    for group in optimizer.param_groups
+                ]
+                optimizer.load_state_dict(state[name])
+                for group, own in zip(optimizer.param_groups, settings, strict=True):
+                    group.update(own)
+        except (RuntimeError, ValueError, KeyError) as error:
+            raise ValueError(
+                "the training state does not fit this GAN (another architecture, or other "
+                f"frozen stages): {str(error).splitlines()[0]}"
+            ) from None
+        self.restored_average_ = state["generator_average"]
 
     def on_epoch_begin(self, net, **kwargs):
         """Switch to AMSGrad after ``amsgrad_epoch`` epochs."""
         super().on_epoch_begin(net, **kwargs)
         if self.amsgrad_epoch > 0 and len(self.history) == self.amsgrad_epoch + 1:
             for optimizer in (self.optimizer_, self.optimizer_discriminator_):
-                switch_to_amsgrad(optimizer)
+                if not optimizer.param_groups[0]["amsgrad"]:  # a continued fit may have switched
+                    switch_to_amsgrad(optimizer)
 
     def train_step(self, batch, **fit_params):
         """Discriminator steps (BCE), then one generator step (HCE loss) on fresh latents."""
@@ -180,14 +243,19 @@ class BestMapEpoch(Callback):
         Fixes the latents and the generator's noise.
     score_start : bool, default False
         Also score the starting weights, as epoch 0.
+    start_state : dict of str -> Tensor, optional
+        With ``score_start``, the weights that compete as epoch 0 instead of
+        the module's own at the start: a continued fit starts from where the
+        last training ended but must beat the model that training kept.
     """
 
-    def __init__(self, enu, reference, bins, seed, score_start=False):
+    def __init__(self, enu, reference, bins, seed, score_start=False, start_state=None):
         self.enu = enu
         self.reference = reference
         self.bins = bins
         self.seed = seed
         self.score_start = score_start
+        self.start_state = start_state
 
     def on_train_begin(self, net, **kwargs):
         """Draw the fixed latents; start the record (with the starting weights' score)."""
@@ -198,8 +266,14 @@ class BestMapEpoch(Callback):
         self.best_score_, self.best_epoch_, self.best_state_ = float("inf"), 0, None
         self.start_score_ = None
         if self.score_start:
+            own = None
+            if self.start_state is not None:
+                own = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                module.load_state_dict(self.start_state)
             self.start_score_ = self._score(*self._maps(module))
             self._keep_if_best(self.start_score_, 0, module)
+            if own is not None:
+                module.load_state_dict(own)
 
     @staticmethod
     def _score(tails, core):
