@@ -16,6 +16,8 @@ with the same-generator floor beside it (two samples of
   ``--epochs`` epochs, the best epoch on separate selection events), one
   setting of :data:`VARIANTS` changed at a time, from scratch or continuing
   the shipped GAN; MAP-3D on independent test events, MAP-2D at 0.5, 1, 3 GeV.
+  ``continue_exact`` and ``continue_fresh`` add a second stage of ``--epochs``
+  to ``continue``: with the first stage's optimizers, or with new ones.
 
     python benchmarks/gan_limits.py shipped [--test 1000000] [--per-energy 1000000]
     python benchmarks/gan_limits.py ablate --runs base:0 loguniform:0 ... [--threads 1]
@@ -77,7 +79,13 @@ VARIANTS = {
     "continue": (CONTINUE, "uniform", "numu-carbon"),
     "continue_loguniform": (CONTINUE, "loguniform", "numu-carbon"),
     "continue_mixed": (CONTINUE, "mixed", "numu-carbon"),
+    "continue_exact": (CONTINUE, "uniform", "numu-carbon"),
+    "continue_fresh": (CONTINUE, "uniform", "numu-carbon"),
 }
+#: Variants trained in two stages of ``--epochs`` each: the second continues the
+#: first's optimizers and weight average (True, ``warm_start``) or starts new ones
+#: from its weights (False, ``from_pretrained(freeze=0)``).
+TWO_STAGES = {"continue_exact": True, "continue_fresh": False}
 SHIFTS = (0.96, 0.98, 0.99, 1.0, 1.01, 1.02, 1.04)  # E_nu factors of the conditioning probe
 SMEARS = (0.02, 0.05)  # half-widths, as fractions of E_nu
 #: Event seeds, apart from every training, selection and test seed of gan_carbon.py.
@@ -318,6 +326,17 @@ def ablate(args, variant, fit_seed, data):
                 validation=(selection["E_nu"], selection[["E_mu", "theta"]]),
             )
             history = model.history_
+        if variant in TWO_STAGES:
+            if TWO_STAGES[variant]:
+                model.set_params(warm_start=True)
+            else:
+                model = ConditionalGAN.from_pretrained(model, freeze=0, **settings)
+            model.fit(
+                train["E_nu"],
+                train[["E_mu", "theta"]],
+                validation=(selection["E_nu"], selection[["E_mu", "theta"]]),
+            )
+            history = [*history, *model.history_]
     wall = time.perf_counter() - start
     generated = model.sample(data["test"]["E_nu"], random_state=fit_seed + 1)
     row = {
@@ -335,7 +354,7 @@ def ablate(args, variant, fit_seed, data):
             "per_energy": args.per_energy,
             "seed": SEEDS["ablate"],
         },
-        "epochs": args.epochs if history else 0,
+        "epochs": len(history),
         "wall_s": wall,
         "epoch_s": [float(e["dur"]) for e in history],
         "best_epoch": int(getattr(model, "model", model).best_epoch_) if history else None,
@@ -454,6 +473,9 @@ def describe(row):
     change = [f"continues {row['source']}"] * (row["source"] is not None)
     change += [f"{k}={v}" for k, v in row["params"].items()]
     change += ["input E_nu' linear in ln E_nu"] * row["variant"].endswith("log_input")
+    if row["variant"] in TWO_STAGES:
+        kept = "the same optimizers" if TWO_STAGES[row["variant"]] else "new optimizers"
+        change += [f"then {row['epochs'] // 2} more epochs with {kept}"]
     return ", ".join([*change, f"{row['spectrum']} E_nu"])
 
 
@@ -597,7 +619,11 @@ def main():
         for name in args.runs:
             if name.split(":")[0] not in VARIANTS:
                 parser.error(f"unknown variant in {name!r}; known: {list(VARIANTS)}")
-        epochs = {name: 0 if name.startswith("shipped") else args.epochs for name in args.runs}
+        stages = {name: 2 if name.split(":")[0] in TWO_STAGES else 1 for name in args.runs}
+        epochs = {
+            name: 0 if name.startswith("shipped") else stages[name] * args.epochs
+            for name in args.runs
+        }
         runs = [r for r in args.runs if ("ablate", r, epochs[r]) not in done]
         data = ablation_data(args) if runs else None
         for name in runs:

@@ -8,6 +8,7 @@ from scipy.stats import ks_2samp
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
+import qestl
 import qestl.estimators.gan as gan_module
 import qestl.nn.gan as gan_nn
 from qestl.constants import M_MUON
@@ -609,6 +610,7 @@ def test_the_training_state_saves_loads_and_continues_alike(events, tmp_path):
     gan.save(tmp_path / "without")
     assert ConditionalGAN.load(tmp_path / "without").training_state_ is None
     loaded = ConditionalGAN.load(tmp_path / "with", device="cpu")
+    assert qestl.load(tmp_path / "with").training_state_["frozen_stages"] == 0
     continued = [m.set_params(warm_start=True).fit(*events) for m in (gan, loaded)]
     pd.testing.assert_frame_equal(
         continued[0].sample([0.7, 4.0], 20, 5), continued[1].sample([0.7, 4.0], 20, 5)

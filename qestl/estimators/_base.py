@@ -155,4 +155,9 @@ class TorchEstimator(QestlEstimator):
         saved = estimator_named(config.get("estimator", cls._saved_as or cls.__name__))
         if not (issubclass(saved, cls) or saved.__name__ == cls._saved_as):
             raise ValueError(f"{path!r} holds a {saved.__name__!r}, not a {cls.__name__}")
-        return saved._from_saved(config, state, device)
+        model = saved._from_saved(config, state, device)
+        model._load_extras(path)
+        return model
+
+    def _load_extras(self, path):
+        """Read what a subclass saves beside its config and weights (nothing here)."""

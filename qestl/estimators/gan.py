@@ -602,27 +602,9 @@ class ConditionalGAN(TorchEstimator):
                 )
         return save_model_dir(path, self._config(), self._state(), dtype, training_state=state)
 
-    @classmethod
-    def load(cls, path, device="auto"):
-        """Load a GAN written by :meth:`save`, or ``"numu-carbon"``, with any training state.
-
-        Parameters
-        ----------
-        path : str or path-like
-        device : str, default "auto"
-
-        Returns
-        -------
-        ConditionalGAN
-
-        Raises
-        ------
-        ValueError
-            For another kind of model, or damaged weights or training state.
-        """
-        model = super().load(path, device)
-        model.training_state_ = load_training_state(path)
-        return model
+    def _load_extras(self, path):
+        """The training state saved with the model (None without), for ``warm_start``."""
+        self.training_state_ = load_training_state(path)
 
     def _config(self):
         """What :meth:`save` writes to ``config.json`` (beside both networks' tensors)."""
