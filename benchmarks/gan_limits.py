@@ -55,6 +55,7 @@ from qestl.physics.neutrino import generate_events  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 NAME, FIGURE = "gan_limits.json", "gan_limits_low_energy.png"
 COLS = ["E_nu", "E_mu", "theta"]
+COLUMNS = ["E_mu", "theta"]  # what a GAN generates
 KEY = ("study", "run", "epochs")  # a run at another budget is another row
 GRID = (0.3, 0.4, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 9.0)  # GeV
 ABLATION_ENERGIES = (0.5, 1.0, 3.0)  # GeV
@@ -84,7 +85,9 @@ VARIANTS = {
 }
 #: Variants trained in two stages of ``--epochs`` each: the second continues the
 #: first's optimizers and weight average (True, ``warm_start``) or starts new ones
-#: from its weights (False, ``from_pretrained(freeze=0)``).
+#: from its weights (False, ``from_pretrained(freeze=0)``). Both stages keep their
+#: last epoch: a selection would hand back the shipped GAN whenever training has
+#: not yet beaten it, and hide what the second stage's start does.
 TWO_STAGES = {"continue_exact": True, "continue_fresh": False}
 SHIFTS = (0.96, 0.98, 0.99, 1.0, 1.01, 1.02, 1.04)  # E_nu factors of the conditioning probe
 SMEARS = (0.02, 0.05)  # half-widths, as fractions of E_nu
@@ -311,31 +314,28 @@ def ablate(args, variant, fit_seed, data):
         history = []
     else:
         settings = dict(max_epochs=args.epochs, random_state=fit_seed, device="cpu", **params)
+        # None: the last epoch, no selection (TWO_STAGES)
+        selection = None if variant in TWO_STAGES else data["selection"]
+        if selection is None:
+            settings["validation_fraction"] = 0.0
         if source is None:
             model = ConditionalGAN(**settings)
         else:  # all weights trainable, fresh optimizers, as gan_carbon.py train --resume
             model = ConditionalGAN.from_pretrained(source, freeze=0, **settings)
-        train, selection = data[spectrum], data["selection"]
+        train = data[spectrum]
+        validation = None if selection is None else (selection["E_nu"], selection[COLUMNS])
         if variant.endswith("log_input"):  # the selection's MAP-3D then bins in log E_nu
             model.fit(*LogInput.encode(train), validation=LogInput.encode(selection))
             history, model = model.history_, LogInput(model)
         else:
-            model.fit(
-                train["E_nu"],
-                train[["E_mu", "theta"]],
-                validation=(selection["E_nu"], selection[["E_mu", "theta"]]),
-            )
+            model.fit(train["E_nu"], train[COLUMNS], validation=validation)
             history = model.history_
         if variant in TWO_STAGES:
             if TWO_STAGES[variant]:
                 model.set_params(warm_start=True)
             else:
                 model = ConditionalGAN.from_pretrained(model, freeze=0, **settings)
-            model.fit(
-                train["E_nu"],
-                train[["E_mu", "theta"]],
-                validation=(selection["E_nu"], selection[["E_mu", "theta"]]),
-            )
+            model.fit(train["E_nu"], train[COLUMNS])
             history = [*history, *model.history_]
     wall = time.perf_counter() - start
     generated = model.sample(data["test"]["E_nu"], random_state=fit_seed + 1)
@@ -358,7 +358,7 @@ def ablate(args, variant, fit_seed, data):
         "wall_s": wall,
         "epoch_s": [float(e["dur"]) for e in history],
         "best_epoch": int(getattr(model, "model", model).best_epoch_) if history else None,
-        "selection_map": [float(e["valid_map"]) for e in history],
+        "selection_map": [float(e["valid_map"]) for e in history if "valid_map" in e],
         "d_loss": [float(e["train_d_loss"]) for e in history],
         "map_3d": map_3d(generated, data["test"]),
         "map_3d_floor": map_3d(data["twin"], data["test"]),

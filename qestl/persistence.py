@@ -256,13 +256,19 @@ def load_model_dir(name_or_path, map_location="cpu"):
             UserWarning,
             stacklevel=2,
         )
-    elif (actual := sha256_of(weights_file)) != expected:
-        raise ValueError(
-            f"{weights_file}: not the file saved with this model (sha256 {actual[:16]}..., "
-            f"{config_file.name} records {str(expected)[:16]}...): it is damaged or was "
-            "altered; restore it or save the model again"
-        )
+    else:
+        _check_sha256(weights_file, expected)
     return config, state
+
+
+def _check_sha256(file, expected):
+    """Refuse ``file`` unless its sha256 is the one ``config.json`` recorded."""
+    if (actual := sha256_of(file)) != expected:
+        raise ValueError(
+            f"{file}: not the file saved with this model (sha256 {actual[:16]}..., "
+            f"{_CONFIG} records {str(expected)[:16]}...): it is damaged or was altered; "
+            "restore it or save the model again"
+        )
 
 
 def load_training_state(name_or_path, map_location="cpu"):
@@ -297,12 +303,7 @@ def load_training_state(name_or_path, map_location="cpu"):
             f"{training_file}: missing, though {_CONFIG} records a training state; "
             "restore it or save the model again"
         )
-    if (actual := sha256_of(training_file)) != expected:
-        raise ValueError(
-            f"{training_file}: not the file saved with this model (sha256 {actual[:16]}..., "
-            f"{_CONFIG} records {str(expected)[:16]}...): it is damaged or was altered; "
-            "restore it or save the model again"
-        )
+    _check_sha256(training_file, expected)
     return _torch_load(training_file, map_location)
 
 
