@@ -450,7 +450,7 @@ def test_from_pretrained_fine_tunes_with_its_own_defaults_unless_told(gan):
         assert getattr(tuned, name) == value != getattr(scratch, name), name
     # the source's training settings are not inherited, the caller's win
     assert ConditionalGAN.from_pretrained(gan, lr=3e-4).lr == 3e-4
-    assert tuned.max_epochs == scratch.max_epochs and tuned.freeze == 1
+    assert tuned.max_epochs == scratch.max_epochs and tuned.freeze == 0
 
 
 def test_shipped_numu_carbon_gan_reproduces_its_model_card():
