@@ -27,7 +27,11 @@ epochs), the same on ``--seed 4000`` with ``--threads 2 --time-budget 2100`` (35
 26 epochs), then on 2M fresh events ``gan_carbon.py train --events 2000000 --validation
 200000 --seed 5000 --fit-seed 2025 --epochs 100 --time-budget 4200 --threads 2
 --generator-ema 0.999 --lr 2.5e-5 --discriminator-lr 2.5e-4 --resume <stage 4>``
-(75 minutes, 14 epochs) and ``evaluate`` (default ``--seed 2025``: the same test events
+(75 minutes, 14 epochs), then on 2M fresh events at half the rates with a cosine decay
+``gan_carbon.py train --events 2000000 --validation 200000 --seed 6000 --fit-seed 2025
+--epochs 100 --time-budget 7800 --threads 1 --generator-ema 0.999 --lr 1.25e-5
+--discriminator-lr 1.25e-4 --decay-from 0.5 --decay-to 0.1 --resume <stage 5>``
+(133 minutes, 14 epochs), and ``evaluate`` (default ``--seed 2025``: the same test events
 for every stage).
 The paper trains on 4M events; with five
 discriminator steps an epoch of 4M events takes of order 10 minutes on a
