@@ -17,6 +17,11 @@ from qestl.nn.gan import discriminator_loss, generate_proxies, hce_loss
 __all__ = ["BestMapEpoch", "GanNet", "switch_to_amsgrad"]
 
 
+def _cloned_state(module):
+    """A copy of ``module``'s weights that later training does not change."""
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
 def switch_to_amsgrad(optimizer):
     """Turn a running Adam/AdamW into AMSGrad, keeping its moments.
 
@@ -127,7 +132,7 @@ class GanNet(NeuralNet):
     def _current_training_state(self):
         average = self.generator_average_
         return {
-            "module": {k: v.detach().clone() for k, v in self.module_.state_dict().items()},
+            "module": _cloned_state(self.module_),
             "optimizer": copy.deepcopy(self.optimizer_.state_dict()),
             "optimizer_discriminator": copy.deepcopy(self.optimizer_discriminator_.state_dict()),
             "generator_average": None if average is None else average.state_dict(),
@@ -268,7 +273,7 @@ class BestMapEpoch(Callback):
         if self.score_start:
             own = None
             if self.start_state is not None:
-                own = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                own = _cloned_state(module)
                 module.load_state_dict(self.start_state)
             self.start_score_ = self._score(*self._maps(module))
             self._keep_if_best(self.start_score_, 0, module)
@@ -284,7 +289,7 @@ class BestMapEpoch(Callback):
     def _keep_if_best(self, score, epoch, module):
         if score < self.best_score_:  # NaN (no common bin) never improves
             self.best_score_, self.best_epoch_ = score, epoch
-            self.best_state_ = {k: v.detach().clone() for k, v in module.state_dict().items()}
+            self.best_state_ = _cloned_state(module)
 
     def _maps(self, module):
         """MAP-3D with and without tails of the module's generator on the validation events."""
