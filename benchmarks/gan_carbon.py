@@ -41,19 +41,18 @@ short GPU lease); ``evaluate`` scores a saved model and writes the card.
 
 import argparse
 import json
-import math
 import shutil
 import time
 from pathlib import Path
 
+import pandas as pd
 import torch
-from skorch.callbacks import Callback
 
 from qestl import ConditionalGAN
 from qestl.benchmark import PROVENANCE, provenance, write_result
 from qestl.metrics import emd, map_2d, map_3d
 from qestl.plotting_events import plot_proxy_histograms, plot_pull_map, plot_w_q2
-from qestl.training import TimeBudget
+from qestl.training import CosineTimeDecay, TimeBudget
 
 ROOT = Path(__file__).resolve().parents[1]
 COLS = ["E_nu", "E_mu", "theta"]
@@ -99,6 +98,13 @@ def main():
     )
     parser.add_argument("--decay-to", type=float, default=0.1)
     parser.add_argument(
+        "--low-energy",
+        type=float,
+        default=0.0,
+        help="fraction of the training events drawn with E_nu below --low-energy-max",
+    )
+    parser.add_argument("--low-energy-max", type=float, default=1.5, help="[GeV]")
+    parser.add_argument(
         "--resume",
         help="saved GAN to continue training from (all stages trainable; exactly, with the "
         "optimizers' moments, when it was saved with its training state)",
@@ -128,8 +134,20 @@ def per_epoch(history, key):
 
 
 def training_events(args):
-    """(training events, separate selection events): one draw for every seed and phase."""
-    return events(args.events, args.seed), events(args.validation, args.seed + 4)
+    """(training events, separate selection events): one draw for every seed and phase.
+
+    With ``--low-energy F`` a fraction F of the training events has E_nu
+    uniform below ``--low-energy-max`` instead of over the whole range: the
+    conditional distribution is the same, the low energies get more of the
+    steps. The selection events stay uniform, as the paper's metric is.
+    """
+    selection = events(args.validation, args.seed + 4)
+    n_low = round(args.low_energy * args.events)
+    if n_low == 0:
+        return events(args.events, args.seed), selection
+    low = events(n_low, args.seed + 7, energy=(0.3, args.low_energy_max))
+    train = pd.concat([events(args.events - n_low, args.seed), low], ignore_index=True)
+    return train.sample(frac=1.0, random_state=args.seed, ignore_index=True), selection
 
 
 def make_gan(args, random_state, max_epochs, callbacks=(), source=None):
@@ -224,45 +242,6 @@ def seeds_markdown(result):
     return "\n".join(lines) + "\n"
 
 
-class CosineTimeDecay(Callback):
-    """Scale both optimizers' learning rates down on a cosine over the late part of a budget.
-
-    A GAN's generator circles the equilibrium at a distance set by the step
-    size; shrinking the steps at the end of a fit lets it close in. Time
-    (not epochs) sets the schedule because a budgeted fit does not know its
-    epoch count in advance.
-
-    Parameters
-    ----------
-    seconds : float
-        The fit's wall-clock budget [s] (as given to TimeBudget).
-    start : float in [0, 1)
-        Fraction of the budget before the decay begins.
-    final : float in (0, 1]
-        Factor on the learning rates at the end of the budget.
-    """
-
-    def __init__(self, seconds, start, final):
-        self.seconds, self.start, self.final = seconds, start, final
-
-    def on_train_begin(self, net, **kwargs):
-        self.clock_ = time.perf_counter()
-        self.base_ = None
-
-    def on_batch_begin(self, net, training=False, **kwargs):
-        if not training:
-            return
-        optimizers = (net.optimizer_, net.optimizer_discriminator_)
-        if self.base_ is None:
-            self.base_ = [[g["lr"] for g in o.param_groups] for o in optimizers]
-        done = (time.perf_counter() - self.clock_) / self.seconds
-        ramp = min(max((done - self.start) / (1.0 - self.start), 0.0), 1.0)
-        factor = self.final + (1.0 - self.final) * 0.5 * (1.0 + math.cos(math.pi * ramp))
-        for optimizer, rates in zip(optimizers, self.base_, strict=True):
-            for group, rate in zip(optimizer.param_groups, rates, strict=True):
-                group["lr"] = rate * factor
-
-
 def resumed_record(path):
     """The training record of the model a run resumes from (None for a fresh start)."""
     if path is None:
@@ -304,6 +283,9 @@ def train_model(args):
             "amsgrad_switch_epoch": int(model.net_.amsgrad_epoch),
             # False: a resumed stage started new optimizers from the saved weights
             "optimizers_continued": bool(model.warm_start),
+            "low_energy": None
+            if not args.low_energy
+            else {"fraction": args.low_energy, "max_GeV": args.low_energy_max},
             "lr_decay": None
             if args.decay_from is None
             else {"from": args.decay_from, "to": args.decay_to},

@@ -103,6 +103,8 @@ def tl_settings(args):
         "generator_ema": args.generator_ema,
         "amsgrad_from": args.amsgrad_from,
         "max_epochs": args.epochs,
+        "discriminator_steps": args.discriminator_steps,
+        "batch_size": args.batch,
     }
     return {k: v for k, v in given.items() if v is not None}
 
@@ -115,7 +117,11 @@ def untrained_gan(method, replicate, args):
         return tl
     # as many optimizer steps and the same weight average as the TL run
     return ConditionalGAN(
-        max_epochs=tl.max_epochs, generator_ema=tl.generator_ema, random_state=replicate
+        max_epochs=tl.max_epochs,
+        generator_ema=tl.generator_ema,
+        discriminator_steps=tl.discriminator_steps,
+        batch_size=tl.batch_size,
+        random_state=replicate,
     )
 
 
@@ -156,6 +162,8 @@ def run(scenario, n_events, method, replicate, args):
             "generator_ema": gan.generator_ema,
             "amsgrad_from": gan.amsgrad_from,
             "max_epochs": gan.max_epochs,
+            "discriminator_steps": gan.discriminator_steps,
+            "batch_size": gan.batch_size,
         },
         "steps": gan.max_epochs * -(-n_events // gan.batch_size) if trained else 0,
         "best_epoch": int(gan.best_epoch_) if trained else 0,
@@ -221,8 +229,18 @@ def settings_text(r):
     return (
         f"lr {s['lr']:g} / {s['discriminator_lr']:g}, freeze {s['freeze']}, "
         f"ema {s['generator_ema']:g}, AMSGrad from {s.get('amsgrad_from', AMSGRAD_FROM):g}, "
-        f"{r['steps']} steps"
+        f"{r['steps']} steps{batch_text(s)}"
     )
+
+
+#: rows recorded before these were row settings ran with the defaults
+BATCH_DEFAULTS = {"discriminator_steps": 5, "batch_size": 1024}
+
+
+def batch_text(s):
+    """The batch size and discriminator steps, where they differ from the defaults."""
+    s = {**BATCH_DEFAULTS, **s}
+    return f" of {s['batch_size']} events, {s['discriminator_steps']} D steps each"
 
 
 def markdown(rows, title):
@@ -327,6 +345,12 @@ def main():
     parser.add_argument("--generator-ema", type=float)
     parser.add_argument("--amsgrad-from", type=float)
     parser.add_argument("--epochs", type=int, help="max_epochs (both methods)")
+    parser.add_argument(
+        "--discriminator-steps",
+        type=int,
+        help="discriminator steps per generator step (both methods)",
+    )
+    parser.add_argument("--batch", type=int, help="batch size (both methods)")
     parser.add_argument("--selection", type=int, default=100_000, help="selection events")
     parser.add_argument("--test", type=int, default=1_000_000, help="test events")
     parser.add_argument("--per-energy", type=int, default=100_000)

@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import numpy as np
@@ -34,7 +35,7 @@ from qestl.nn.gan import (
 )
 from qestl.persistence import resolve_model_dir
 from qestl.physics.neutrino import generate_events
-from qestl.training import TimeBudget, switch_to_amsgrad
+from qestl.training import CosineTimeDecay, TimeBudget, switch_to_amsgrad
 
 TINY = dict(
     latent_dim=4,
@@ -127,6 +128,42 @@ def test_time_budget_places_the_amsgrad_switch_within_the_budget(events):
     gan = ConditionalGAN(**{**TINY, "max_epochs": 50, "callbacks": [budget]}).fit(*events)
     assert len(gan.history_) == 1
     assert gan.net_.amsgrad_epoch == 1
+
+
+def test_cosine_time_decay_factor_by_hand():
+    decay = CosineTimeDecay(seconds=100.0, start=0.5, final=0.1)
+    # full rates before start, final at the end and after, the cosine's midpoint halfway
+    assert decay.factor(0.0) == decay.factor(0.5) == 1.0
+    assert decay.factor(0.75) == pytest.approx(0.1 + 0.9 * 0.5)
+    assert decay.factor(0.5 + 0.5 / 3) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + 0.5))
+    assert decay.factor(1.0) == decay.factor(3.0) == pytest.approx(0.1)
+
+
+def test_cosine_time_decay_scales_both_optimizers(events, monkeypatch):
+    # A clock that advances by the whole budget at every reading: from the
+    # first training batch on, both networks train at final times their rates.
+    clock = itertools.count(0, 100)
+    monkeypatch.setattr("qestl.training.progress.time.perf_counter", lambda: float(next(clock)))
+    decay = CosineTimeDecay(seconds=100.0, start=0.0, final=0.25)
+    gan = ConditionalGAN(**{**TINY, "max_epochs": 1, "callbacks": [decay]}).fit(*events)
+    assert gan.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.25 * gan.lr)
+    rate = gan.net_.optimizer_discriminator_.param_groups[0]["lr"]
+    assert rate == pytest.approx(0.25 * gan.discriminator_lr)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"seconds": 0.0, "start": 0.5, "final": 0.1}, "seconds must be > 0"),
+        ({"seconds": 10.0, "start": 1.0, "final": 0.1}, r"start must be in \[0, 1\)"),
+        ({"seconds": 10.0, "start": 0.5, "final": 0.0}, r"final must be in \(0, 1\]"),
+    ],
+)
+def test_cosine_time_decay_rejects_bad_settings_before_fitting(events, settings, message):
+    gan = ConditionalGAN(**{**TINY, "callbacks": [CosineTimeDecay(**settings)]})
+    with pytest.raises(ValueError, match=message):
+        gan.fit(*events)
+    assert not hasattr(gan, "net_") or not gan.net_.history
 
 
 def test_switch_to_amsgrad_keeps_the_moments():

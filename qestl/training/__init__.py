@@ -12,7 +12,8 @@ nets directly to train a :mod:`qestl.nn` module your own way.
   :class:`BestMapEpoch` keeps the epoch of best MAP on validation events.
 - :class:`EpochProgress` shows the epochs done and the time left;
   :class:`TimeBudget` stops a fit after a wall-clock budget (a GPU lease, a
-  batch-queue slot), keeping the best epoch so far.
+  batch-queue slot), keeping the best epoch so far; :class:`CosineTimeDecay`
+  lowers the learning rates over the budget's late part.
 """
 
 from qestl.training.device import fused_adam_supported, resolve_device
@@ -23,11 +24,12 @@ from qestl.training.ensemble import (
     SourcePrior,
 )
 from qestl.training.gan import BestMapEpoch, GanNet, switch_to_amsgrad
-from qestl.training.progress import EpochProgress, TimeBudget
+from qestl.training.progress import CosineTimeDecay, EpochProgress, TimeBudget
 
 __all__ = [
     "BestMapEpoch",
     "BestMemberEpoch",
+    "CosineTimeDecay",
     "EnsembleNet",
     "EpochProgress",
     "GanNet",

@@ -1,11 +1,13 @@
-"""Long fits: a progress line (``verbose=1``) and a wall-clock budget."""
+"""Long fits: a progress line (``verbose=1``), a wall-clock budget, a rate decay over it."""
 
+import math
 import sys
 import time
 
+import torch
 from skorch.callbacks import Callback
 
-__all__ = ["EpochProgress", "TimeBudget"]
+__all__ = ["CosineTimeDecay", "EpochProgress", "TimeBudget"]
 
 
 class EpochProgress(Callback):
@@ -116,3 +118,72 @@ class TimeBudget(Callback):
             net.amsgrad_epoch = max(round(self.amsgrad_from * expected), 1)
         if elapsed > self.seconds:
             raise KeyboardInterrupt
+
+
+class CosineTimeDecay(Callback):
+    """Lower every optimizer's learning rate on a cosine over the late part of a time budget.
+
+    A GAN's generator circles the equilibrium at a distance set by the step
+    size; smaller steps at the end of a fit let it close in (the ν_μ-carbon
+    GAN's last stages, docs/validation/gan-carbon.md). Time, not epochs,
+    sets the schedule because a fit under :class:`TimeBudget` does not know
+    its epoch count in advance. The factor on the rates at a fraction
+    ``done`` of the budget is ``final + (1 - final) (1 + cos(pi r)) / 2``
+    with ``r = (done - start) / (1 - start)`` clipped to [0, 1]. Every
+    optimizer of the net is scaled (both of a GAN's); the rates each group
+    had at the first training batch are the base.
+
+    Parameters
+    ----------
+    seconds : float
+        The fit's wall-clock budget [s], as given to :class:`TimeBudget`.
+    start : float in [0, 1)
+        Fraction of the budget spent at the full rates.
+    final : float in (0, 1]
+        Factor on the rates at the end of the budget.
+
+    Examples
+    --------
+    >>> from qestl import ConditionalGAN
+    >>> budget = 600.0  # s
+    >>> gan = ConditionalGAN(max_epochs=1000, callbacks=[
+    ...     TimeBudget(budget), CosineTimeDecay(budget, start=0.5, final=0.1)])
+    """
+
+    def __init__(self, seconds, start, final):
+        self.seconds = seconds
+        self.start = start
+        self.final = final
+
+    def initialize(self):
+        """Check the settings before any work."""
+        if not self.seconds > 0:
+            raise ValueError(f"CosineTimeDecay: seconds must be > 0, got {self.seconds}")
+        if not 0 <= self.start < 1:
+            raise ValueError(f"CosineTimeDecay: start must be in [0, 1), got {self.start}")
+        if not 0 < self.final <= 1:
+            raise ValueError(f"CosineTimeDecay: final must be in (0, 1], got {self.final}")
+        return self
+
+    def factor(self, done):
+        """The factor on the learning rates once ``done`` (a fraction) of the budget is spent."""
+        ramp = min(max((done - self.start) / (1.0 - self.start), 0.0), 1.0)
+        return self.final + (1.0 - self.final) * 0.5 * (1.0 + math.cos(math.pi * ramp))
+
+    def on_train_begin(self, net, **kwargs):
+        """Start the clock."""
+        self.clock_ = time.perf_counter()
+        self.base_ = None
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        """Set the rates of this training step."""
+        if not training:
+            return
+        # skorch keeps each initialized optimizer as a fitted attribute of the net
+        optimizers = [o for o in vars(net).values() if isinstance(o, torch.optim.Optimizer)]
+        if self.base_ is None:
+            self.base_ = [[group["lr"] for group in o.param_groups] for o in optimizers]
+        factor = self.factor((time.perf_counter() - self.clock_) / self.seconds)
+        for optimizer, rates in zip(optimizers, self.base_, strict=True):
+            for group, rate in zip(optimizer.param_groups, rates, strict=True):
+                group["lr"] = rate * factor
