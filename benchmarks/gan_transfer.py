@@ -240,7 +240,7 @@ BATCH_DEFAULTS = {"discriminator_steps": 5, "batch_size": 1024}
 def batch_text(s):
     """The batch size and discriminator steps, where they differ from the defaults."""
     s = {**BATCH_DEFAULTS, **s}
-    return f" of {s['batch_size']} events, {s['discriminator_steps']} D steps each"
+    return f" of {s['batch_size']} events, {s['discriminator_steps']} D per G step"
 
 
 def markdown(rows, title):
