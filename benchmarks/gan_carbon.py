@@ -117,6 +117,7 @@ def main():
     parser.add_argument("--output", default=str(ROOT / "qestl" / "pretrained" / "numu-carbon"))
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
+    check_settings(parser, args)
     torch.set_num_threads(args.threads)
     if args.fit_seed is None:
         args.fit_seed = args.seed
@@ -126,6 +127,21 @@ def main():
         train_model(args)
     if args.phase in ("all", "evaluate"):
         evaluate(args)
+
+
+def check_settings(parser, args):
+    """Stop on bad training settings before any events are generated."""
+    if not 0 <= args.low_energy < 1:
+        parser.error(f"--low-energy must be in [0, 1), got {args.low_energy}")
+    if not 0.3 < args.low_energy_max <= 10.0:
+        parser.error(f"--low-energy-max must be in (0.3, 10] GeV, got {args.low_energy_max}")
+    if args.decay_from is not None:
+        if not args.time_budget:
+            parser.error("--decay-from needs --time-budget: the decay follows the budget's time")
+        try:
+            CosineTimeDecay(args.time_budget, args.decay_from, args.decay_to).initialize()
+        except ValueError as error:
+            parser.error(f"--decay-from / --decay-to: {error}")
 
 
 def per_epoch(history, key):

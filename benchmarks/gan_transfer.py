@@ -233,12 +233,13 @@ def settings_text(r):
     )
 
 
-#: rows recorded before these were row settings ran with the defaults
+#: rows recorded before the batch size and discriminator steps were row
+#: settings ran with ConditionalGAN's defaults of the time
 BATCH_DEFAULTS = {"discriminator_steps": 5, "batch_size": 1024}
 
 
 def batch_text(s):
-    """The batch size and discriminator steps, where they differ from the defaults."""
+    """The batch size and discriminator steps per generator step of a row's settings."""
     s = {**BATCH_DEFAULTS, **s}
     return f" of {s['batch_size']} events, {s['discriminator_steps']} D per G step"
 

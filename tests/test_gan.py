@@ -1,5 +1,6 @@
 import itertools
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -8,10 +9,12 @@ import torch
 from scipy.stats import ks_2samp
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
+from skorch.callbacks import Callback
 
 import qestl
 import qestl.estimators.gan as gan_module
 import qestl.nn.gan as gan_nn
+import qestl.training.progress as progress
 from qestl.constants import M_MUON
 from qestl.estimators import GAN_FINE_TUNING, ConditionalGAN, PretrainedGAN
 from qestl.kinematics import (
@@ -139,16 +142,36 @@ def test_cosine_time_decay_factor_by_hand():
     assert decay.factor(1.0) == decay.factor(3.0) == pytest.approx(0.1)
 
 
-def test_cosine_time_decay_scales_both_optimizers(events, monkeypatch):
+class RateRecorder(Callback):
+    """The learning rates of both optimizers at every training batch, and whether training began."""
+
+    def initialize(self):
+        self.rates_, self.began_ = [], False
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self.began_ = True
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training:
+            optimizers = (net.optimizer_, net.optimizer_discriminator_)
+            self.rates_.append([o.param_groups[0]["lr"] for o in optimizers])
+
+
+def test_cosine_time_decay_scales_both_optimizers_and_puts_them_back(events, monkeypatch):
     # A clock that advances by the whole budget at every reading: from the
     # first training batch on, both networks train at final times their rates.
     clock = itertools.count(0, 100)
-    monkeypatch.setattr("qestl.training.progress.time.perf_counter", lambda: float(next(clock)))
-    decay = CosineTimeDecay(seconds=100.0, start=0.0, final=0.25)
-    gan = ConditionalGAN(**{**TINY, "max_epochs": 1, "callbacks": [decay]}).fit(*events)
-    assert gan.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.25 * gan.lr)
-    rate = gan.net_.optimizer_discriminator_.param_groups[0]["lr"]
-    assert rate == pytest.approx(0.25 * gan.discriminator_lr)
+    monkeypatch.setattr(progress, "time", SimpleNamespace(perf_counter=lambda: float(next(clock))))
+    decay, recorder = CosineTimeDecay(seconds=100.0, start=0.0, final=0.25), RateRecorder()
+    gan = ConditionalGAN(**{**TINY, "max_epochs": 2, "callbacks": [decay, recorder]})
+    gan.fit(*events)
+    assert len(recorder.rates_) > 1
+    expected = [0.25 * gan.lr, 0.25 * gan.discriminator_lr]
+    assert np.allclose(recorder.rates_, [expected] * len(recorder.rates_), rtol=1e-12)
+    # after the fit the rates are the settings again, for a later fit to start from
+    assert gan.net_.optimizer_.param_groups[0]["lr"] == gan.lr
+    assert gan.net_.optimizer_discriminator_.param_groups[0]["lr"] == gan.discriminator_lr
 
 
 @pytest.mark.parametrize(
@@ -159,11 +182,12 @@ def test_cosine_time_decay_scales_both_optimizers(events, monkeypatch):
         ({"seconds": 10.0, "start": 0.5, "final": 0.0}, r"final must be in \(0, 1\]"),
     ],
 )
-def test_cosine_time_decay_rejects_bad_settings_before_fitting(events, settings, message):
-    gan = ConditionalGAN(**{**TINY, "callbacks": [CosineTimeDecay(**settings)]})
+def test_cosine_time_decay_rejects_bad_settings_before_training(events, settings, message):
+    recorder = RateRecorder()
+    gan = ConditionalGAN(**{**TINY, "callbacks": [recorder, CosineTimeDecay(**settings)]})
     with pytest.raises(ValueError, match=message):
         gan.fit(*events)
-    assert not hasattr(gan, "net_") or not gan.net_.history
+    assert not recorder.began_
 
 
 def test_switch_to_amsgrad_keeps_the_moments():

@@ -125,13 +125,17 @@ class CosineTimeDecay(Callback):
 
     A GAN's generator circles the equilibrium at a distance set by the step
     size; smaller steps at the end of a fit let it close in (the ν_μ-carbon
-    GAN's last stages, docs/validation/gan-carbon.md). Time, not epochs,
+    GAN's sixth stage, docs/validation/gan-carbon.md). Time, not epochs,
     sets the schedule because a fit under :class:`TimeBudget` does not know
     its epoch count in advance. The factor on the rates at a fraction
     ``done`` of the budget is ``final + (1 - final) (1 + cos(pi r)) / 2``
-    with ``r = (done - start) / (1 - start)`` clipped to [0, 1]. Every
-    optimizer of the net is scaled (both of a GAN's); the rates each group
-    had at the first training batch are the base.
+    with ``r = (done - start) / (1 - start)`` clipped to [0, 1].
+
+    Every optimizer of the net is scaled (both of a GAN's), from the rates
+    each parameter group had at the first training batch; the callback
+    sets the rates before every training batch, so it overrides any other
+    learning-rate schedule. At the end of the fit the rates are put back,
+    so a further fit starts from them, not from the lowered ones.
 
     Parameters
     ----------
@@ -166,7 +170,18 @@ class CosineTimeDecay(Callback):
         return self
 
     def factor(self, done):
-        """The factor on the learning rates once ``done`` (a fraction) of the budget is spent."""
+        """The factor on the learning rates once a fraction of the budget is spent.
+
+        Parameters
+        ----------
+        done : float
+            Time spent over the budget (``seconds``); may exceed 1.
+
+        Returns
+        -------
+        float
+            In [``final``, 1]: 1 up to ``start``, ``final`` from 1 on.
+        """
         ramp = min(max((done - self.start) / (1.0 - self.start), 0.0), 1.0)
         return self.final + (1.0 - self.final) * 0.5 * (1.0 + math.cos(math.pi * ramp))
 
@@ -179,11 +194,20 @@ class CosineTimeDecay(Callback):
         """Set the rates of this training step."""
         if not training:
             return
-        # skorch keeps each initialized optimizer as a fitted attribute of the net
-        optimizers = [o for o in vars(net).values() if isinstance(o, torch.optim.Optimizer)]
         if self.base_ is None:
-            self.base_ = [[group["lr"] for group in o.param_groups] for o in optimizers]
-        factor = self.factor((time.perf_counter() - self.clock_) / self.seconds)
-        for optimizer, rates in zip(optimizers, self.base_, strict=True):
+            # skorch keeps each initialized optimizer as a fitted attribute of the net
+            self.optimizers_ = [
+                o for o in vars(net).values() if isinstance(o, torch.optim.Optimizer)
+            ]
+            self.base_ = [[group["lr"] for group in o.param_groups] for o in self.optimizers_]
+        self._scale(self.factor((time.perf_counter() - self.clock_) / self.seconds))
+
+    def on_train_end(self, net, **kwargs):
+        """Put the rates back."""
+        if self.base_ is not None:
+            self._scale(1.0)
+
+    def _scale(self, factor):
+        for optimizer, rates in zip(self.optimizers_, self.base_, strict=True):
             for group, rate in zip(optimizer.param_groups, rates, strict=True):
                 group["lr"] = rate * factor
