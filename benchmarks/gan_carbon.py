@@ -385,9 +385,13 @@ def resumed_lines(previous, settings):
         f"selection MAP-3D {min(s['valid_map_per_epoch']):.2f})"
         for s in reversed(stages)
     )
+    how = (
+        "with their optimizers' moments and the weight average as the last stage left them"
+        if settings.get("optimizers_continued")
+        else "the optimizers and the weight average started afresh"
+    )
     return [
-        f"Training continued from the model trained earlier: {earlier}; the optimizers "
-        "and the weight average started afresh. This stage: lr "
+        f"Training continued from the model trained earlier: {earlier}; {how}. This stage: lr "
         f"{settings['lr']:g} / {settings['discriminator_lr']:g}, "
         f"events seed {settings['events_seed']}.",
         "",
