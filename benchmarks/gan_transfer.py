@@ -220,28 +220,23 @@ def spread(values, fmt):
     return f"{median} [{fmt.format(min(values))}-{fmt.format(max(values))}]"
 
 
-#: rows recorded before amsgrad_from was a row setting ran with the default
-AMSGRAD_FROM = ConditionalGAN().amsgrad_from
+#: settings that rows recorded before they were row settings ran with:
+#: ConditionalGAN's defaults of the time
+EARLIER_ROW_SETTINGS = {
+    "amsgrad_from": ConditionalGAN().amsgrad_from,
+    "discriminator_steps": 5,
+    "batch_size": 1024,
+}
 
 
 def settings_text(r):
-    s = r["settings"]
+    s = {**EARLIER_ROW_SETTINGS, **r["settings"]}
     return (
         f"lr {s['lr']:g} / {s['discriminator_lr']:g}, freeze {s['freeze']}, "
-        f"ema {s['generator_ema']:g}, AMSGrad from {s.get('amsgrad_from', AMSGRAD_FROM):g}, "
-        f"{r['steps']} steps{batch_text(s)}"
+        f"ema {s['generator_ema']:g}, AMSGrad from {s['amsgrad_from']:g}, "
+        f"{r['steps']} steps of {s['batch_size']} events, "
+        f"{s['discriminator_steps']} D per G step"
     )
-
-
-#: rows recorded before the batch size and discriminator steps were row
-#: settings ran with ConditionalGAN's defaults of the time
-BATCH_DEFAULTS = {"discriminator_steps": 5, "batch_size": 1024}
-
-
-def batch_text(s):
-    """The batch size and discriminator steps per generator step of a row's settings."""
-    s = {**BATCH_DEFAULTS, **s}
-    return f" of {s['batch_size']} events, {s['discriminator_steps']} D per G step"
 
 
 def markdown(rows, title):
